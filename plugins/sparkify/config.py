@@ -1,0 +1,611 @@
+"""Load and validate ``config.json``, the single declaration of the Sparkify pipeline.
+
+The DAG file builds its tasks from this configuration at parse time, so a mistake in
+``config.json`` must fail loudly, early and completely: every problem (schema *and*
+cross-field) is collected and raised once as :class:`ConfigError`, one line per problem,
+each prefixed with the JSON path of the offending value. Fixing a config should take
+one round trip, not one per error.
+
+Loading is deliberately cheap and side-effect free (no network, no database, no global
+cache) because the scheduler re-parses the DAG file often and each parse must see the
+file as it is on disk now.
+
+Validation happens in two stages:
+
+1. ``config.schema.json`` (JSON Schema Draft 2020-12) checks shape, types, identifiers
+   and per-check-type parameters.
+2. Semantic rules that a schema cannot express: referenced SQL files exist, table and
+   check names are unique, checks point at known tables, ``scope: partition`` is only
+   used on partitioned tables.
+
+Both stages always run (the semantic one tolerates malformed input) so that a single
+message reports everything.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+
+__all__ = [
+    "REPO_ROOT",
+    "SCHEMA_PATH",
+    "SQL_DIR",
+    "CheckConfig",
+    "Config",
+    "ConfigError",
+    "DimensionConfig",
+    "FactConfig",
+    "SourceConfig",
+    "StagingConfig",
+    "WarehouseConfig",
+    "load_config",
+]
+
+#: Repository root: plugins/sparkify/config.py -> parents[2]. Relative paths in the
+#: config are anchored here rather than at the process CWD, which differs between the
+#: scheduler, workers, tests and scripts.
+REPO_ROOT: Path = Path(__file__).resolve().parents[2]
+#: Directory that every ``sql`` path in the config is relative to.
+SQL_DIR: Path = REPO_ROOT / "sql"
+#: The JSON Schema shipped next to this module.
+SCHEMA_PATH: Path = Path(__file__).resolve().with_name("config.schema.json")
+
+CONFIG_ENV = "SPARKIFY_CONFIG"
+SOURCE_ENV = "SPARKIFY_SOURCE"
+
+DIMENSION_MODES = ("upsert", "upsert_latest", "insert_missing")
+CHECK_TYPES = (
+    "row_count",
+    "not_null",
+    "unique",
+    "accepted_values",
+    "relationship",
+    "expression",
+    "sql",
+    "freshness",
+)
+SEVERITIES = ("error", "warn")
+SCOPES = ("partition", "table")
+
+# Keys of a check entry that are not type-specific parameters.
+_CHECK_COMMON_KEYS = frozenset({"name", "table", "type", "severity", "scope"})
+_S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ConfigError(ValueError):
+    """``config.json`` is missing, unreadable or invalid.
+
+    A ``ValueError`` subclass so generic callers can treat it as bad input. The message
+    starts with ``invalid config <path>:`` followed by one ``  $.json.path: reason`` line
+    per problem; :attr:`problems` holds those lines for programmatic use (tests, CLIs).
+    """
+
+    def __init__(self, path: Path | str, problems: Sequence[str]) -> None:
+        self.path = Path(path)
+        self.problems: tuple[str, ...] = tuple(problems)
+        if len(self.problems) == 1 and not self.problems[0].startswith("$"):
+            # File-level problems (not found, unreadable) read better on one line.
+            message = f"invalid config {self.path}: {self.problems[0]}"
+        else:
+            lines = "\n".join(f"  {problem}" for problem in self.problems)
+            message = f"invalid config {self.path}:\n{lines}"
+        super().__init__(message)
+
+
+# --------------------------------------------------------------------------- dataclasses
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """Where raw JSON lands. ``uri`` is already resolved (env override, absolute path)."""
+
+    uri: str
+    aws_conn_id: str
+    events_prefix: str
+    songs_prefix: str
+    wait_timeout_hours: float
+
+    @property
+    def is_s3(self) -> bool:
+        """True for ``s3://`` sources; False for a local (absolute) folder."""
+        return self.uri.startswith("s3://")
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseConfig:
+    """Airflow connection of the warehouse and the schema all tables live in."""
+
+    conn_id: str
+    schema: str
+
+
+@dataclass(frozen=True, slots=True)
+class StagingConfig:
+    """Names of the two staging tables (events are partitioned, songs are not)."""
+
+    events_table: str
+    songs_table: str
+
+
+@dataclass(frozen=True, slots=True)
+class FactConfig:
+    """The fact table, built per partition from ``sql`` (relative to ``sql/``)."""
+
+    name: str
+    sql: str
+    key: tuple[str, ...]
+    partition_column: str
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionConfig:
+    """One dimension: its SQL (relative to ``sql/``), key and load mode.
+
+    ``version_columns`` only matters for ``upsert_latest`` (it orders competing rows to
+    keep the newest one) and is empty for the other modes.
+    """
+
+    name: str
+    sql: str
+    key: tuple[str, ...]
+    mode: str
+    version_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConfig:
+    """One data-quality check; ``params`` holds the type-specific keys only.
+
+    ``params`` is a plain dict (JSON-serialisable) so it can be handed to Airflow task
+    mapping; it is excluded from hashing because dicts are unhashable.
+    """
+
+    name: str
+    table: str
+    type: str
+    severity: str = "error"
+    scope: str = "table"
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole validated configuration plus the file it came from."""
+
+    source: SourceConfig
+    warehouse: WarehouseConfig
+    staging: StagingConfig
+    fact: FactConfig
+    dimensions: tuple[DimensionConfig, ...]
+    checks: tuple[CheckConfig, ...]
+    path: Path
+    #: Directory the ``sql`` paths were validated against (SQL_DIR unless overridden).
+    sql_dir: Path = SQL_DIR
+
+    def table_names(self) -> tuple[str, ...]:
+        """All managed tables: staging events, staging songs, fact, then dimensions."""
+        return (
+            self.staging.events_table,
+            self.staging.songs_table,
+            self.fact.name,
+            *(dim.name for dim in self.dimensions),
+        )
+
+    def partitioned_tables(self) -> tuple[str, ...]:
+        """Tables loaded per partition (so ``scope: partition`` checks make sense)."""
+        return (self.staging.events_table, self.fact.name)
+
+    def staging_checks(self) -> tuple[CheckConfig, ...]:
+        """Checks on staging tables: they gate the transform step."""
+        staging = {self.staging.events_table, self.staging.songs_table}
+        return tuple(check for check in self.checks if check.table in staging)
+
+    def transform_checks(self) -> tuple[CheckConfig, ...]:
+        """Checks on the fact and dimensions: they run after the transform."""
+        staging = {self.staging.events_table, self.staging.songs_table}
+        return tuple(check for check in self.checks if check.table not in staging)
+
+    def dimension_kwargs(self) -> list[dict[str, Any]]:
+        """One plain dict per dimension, for ``expand_kwargs`` (must be JSON-serialisable)."""
+        return [
+            {
+                "name": dim.name,
+                "sql": dim.sql,
+                "key": list(dim.key),
+                "mode": dim.mode,
+                "version_columns": list(dim.version_columns),
+            }
+            for dim in self.dimensions
+        ]
+
+    def check_kwargs(
+        self, checks: Iterable[CheckConfig] | None = None
+    ) -> list[dict[str, Any]]:
+        """One plain dict per check (default: all checks), for ``expand_kwargs``.
+
+        ``params`` is deep-copied so a task mutating its kwargs cannot alter the config.
+        """
+        selected = self.checks if checks is None else checks
+        return [
+            {
+                "name": check.name,
+                "table": check.table,
+                "check_type": check.type,
+                "severity": check.severity,
+                "scope": check.scope,
+                "params": copy.deepcopy(check.params),
+            }
+            for check in selected
+        ]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_config(path: str | Path | None = None, sql_dir: Path | None = None) -> Config:
+    """Read, validate and return the pipeline configuration.
+
+    ``path`` defaults to ``$SPARKIFY_CONFIG`` (a relative value is taken relative to the
+    repo root, since the scheduler's CWD is arbitrary), else ``REPO_ROOT/config.json``.
+    An explicit relative ``path`` argument follows normal Python semantics (CWD).
+    ``sql_dir`` overrides where referenced SQL files must exist (tests use a temp dir).
+
+    ``$SPARKIFY_SOURCE``, when set and non-empty, replaces ``source.uri`` so the same
+    config can run against a local folder or S3 without editing the file.
+
+    Raises :class:`ConfigError` listing every problem found.
+    """
+    config_path = _config_path(path)
+    sql_root = Path(sql_dir) if sql_dir is not None else SQL_DIR
+    document = _read_json(config_path)
+
+    problems = [*_schema_problems(document), *_semantic_problems(document, sql_root)]
+    source_uri, uri_problem = _resolve_source_uri(document)
+    if uri_problem:
+        problems.append(uri_problem)
+    if problems:
+        raise ConfigError(config_path, _dedupe(problems))
+
+    assert source_uri is not None  # for type checkers: no problem implies a URI
+    return _build(document, config_path, source_uri, sql_root)
+
+
+def _config_path(path: str | Path | None) -> Path:
+    """Pick the config file: explicit argument, then env var, then the repo default."""
+    if path is not None:
+        return Path(path)
+    env_value = os.environ.get(CONFIG_ENV, "").strip()
+    if env_value:
+        env_path = Path(env_value).expanduser()
+        return env_path if env_path.is_absolute() else REPO_ROOT / env_path
+    return REPO_ROOT / "config.json"
+
+
+def _read_json(path: Path) -> Any:
+    """Parse the file, turning I/O and syntax errors into a ConfigError with location."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, [f"cannot read file: {exc}"]) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            path,
+            [f"$: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"],
+        ) from None
+
+
+def _load_schema() -> dict[str, Any]:
+    """Read the JSON Schema; not cached, it is tiny and parse-time cost is negligible."""
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+# --------------------------------------------------------------------------- schema stage
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """Render a path like ``$.dimensions[2].key`` from jsonschema's ``absolute_path``."""
+    out = "$"
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _SIMPLE_KEY.match(part):
+            out += f".{part}"
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out
+
+
+def _schema_problems(document: Any) -> list[str]:
+    """Validate against config.schema.json, one readable line per leaf error."""
+    validator = Draft202012Validator(_load_schema())
+    problems: list[str] = []
+    for error in validator.iter_errors(document):
+        problems.extend(_describe(error))
+    return problems
+
+
+def _describe(error: ValidationError) -> Iterator[str]:
+    """Turn one jsonschema error into problem lines with precise paths and wording.
+
+    The stock messages are generic (and may dump whole objects); the common validators
+    are rephrased so that e.g. an unknown key is reported at the key's own path.
+    """
+    path = list(error.absolute_path)
+    where = json_path(path)
+    kind = error.validator
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    instance = error.instance
+
+    if kind == "additionalProperties" and isinstance(instance, Mapping):
+        allowed = set(schema.get("properties", {}))
+        for key in instance:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                yield f"{json_path([*path, key])}: unknown key (allowed: {known})"
+        return
+    if kind == "required" and isinstance(instance, Mapping):
+        for key in error.validator_value:
+            if key not in instance:
+                yield f"{json_path([*path, key])}: required key is missing"
+        return
+    if kind == "pattern":
+        description = schema.get("description", "value")
+        pattern = error.validator_value
+        yield f"{where}: {instance!r} is not a valid {description} (must match {pattern})"
+        return
+    if kind == "minItems" and error.validator_value == 1:
+        yield f"{where}: must not be empty"
+        return
+    if kind in ("anyOf", "oneOf") and "description" in schema:
+        yield f"{where}: {schema['description']}"
+        return
+    if kind == "enum":
+        options = ", ".join(json.dumps(v) for v in error.validator_value)
+        yield f"{where}: {json.dumps(instance)} is not one of {options}"
+        return
+    yield f"{where}: {error.message}"
+
+
+# --------------------------------------------------------------------------- semantic stage
+
+
+def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
+    """Cross-field rules. Written defensively: the document may have failed the schema."""
+    if not isinstance(document, Mapping):
+        return []
+    problems: list[str] = []
+
+    # Tables: staging events (partitioned), staging songs, fact (partitioned), dimensions.
+    tables: dict[str, str] = {}  # name -> JSON path of its first declaration
+    partitioned: set[str] = set()
+
+    def declare(name: Any, where: str, *, is_partitioned: bool = False) -> None:
+        if not isinstance(name, str):
+            return
+        if name in tables:
+            problems.append(
+                f"{where}: duplicate table name {name!r} (already used at {tables[name]})"
+            )
+            return
+        tables[name] = where
+        if is_partitioned:
+            partitioned.add(name)
+
+    def require_sql(rel: Any, where: str) -> None:
+        if (
+            isinstance(rel, str)
+            and _safe_relative(rel)
+            and not (sql_dir / rel).is_file()
+        ):
+            problems.append(f"{where}: SQL file not found: {sql_dir / rel}")
+
+    staging = _mapping(document.get("staging"))
+    declare(
+        _mapping(staging.get("events")).get("table"),
+        "$.staging.events.table",
+        is_partitioned=True,
+    )
+    declare(_mapping(staging.get("songs")).get("table"), "$.staging.songs.table")
+
+    fact = _mapping(document.get("fact"))
+    declare(fact.get("name"), "$.fact.name", is_partitioned=True)
+    require_sql(fact.get("sql"), "$.fact.sql")
+
+    for i, dim in enumerate(_sequence(document.get("dimensions"))):
+        dim = _mapping(dim)
+        declare(dim.get("name"), f"$.dimensions[{i}].name")
+        require_sql(dim.get("sql"), f"$.dimensions[{i}].sql")
+        if (
+            dim.get("mode") in DIMENSION_MODES
+            and dim.get("mode") != "upsert_latest"
+            and "version_columns" in dim
+        ):
+            problems.append(
+                f"$.dimensions[{i}].version_columns: only allowed with mode 'upsert_latest' "
+                f"(mode is {dim.get('mode')!r})"
+            )
+
+    check_names: dict[str, str] = {}
+    for i, check in enumerate(_sequence(document.get("checks"))):
+        check = _mapping(check)
+        where = f"$.checks[{i}]"
+        name = check.get("name")
+        if isinstance(name, str):
+            if name in check_names:
+                problems.append(
+                    f"{where}.name: duplicate check name {name!r} "
+                    f"(already used at {check_names[name]})"
+                )
+            else:
+                check_names[name] = f"{where}.name"
+
+        table = check.get("table")
+        if isinstance(table, str) and table not in tables:
+            problems.append(
+                f"{where}.table: unknown table {table!r} (known: {', '.join(tables)})"
+            )
+        if (
+            check.get("scope") == "partition"
+            and isinstance(table, str)
+            and table in tables
+            and table not in partitioned
+        ):
+            problems.append(
+                f"{where}.scope: 'partition' needs a partitioned table "
+                f"({', '.join(sorted(partitioned))}); {table!r} is not partitioned"
+            )
+
+        check_type = check.get("type")
+        if check_type == "relationship":
+            to_table = check.get("to_table")
+            if isinstance(to_table, str) and to_table not in tables:
+                problems.append(
+                    f"{where}.to_table: unknown table {to_table!r} (known: {', '.join(tables)})"
+                )
+        elif check_type == "sql":
+            require_sql(check.get("sql"), f"{where}.sql")
+        elif check_type == "row_count":
+            low, high = check.get("min"), check.get("max")
+            if _is_int(low) and _is_int(high) and low > high:
+                problems.append(f"{where}: min ({low}) is greater than max ({high})")
+
+    return problems
+
+
+def _resolve_source_uri(document: Any) -> tuple[str | None, str | None]:
+    """Apply the ``SPARKIFY_SOURCE`` override and normalise the source location.
+
+    Returns ``(uri, None)`` or ``(None, problem)``; a missing/invalid ``source.uri`` in
+    the file (already reported by the schema) yields ``(None, None)`` unless overridden.
+    """
+    env_value = os.environ.get(SOURCE_ENV, "").strip()
+    if env_value:
+        raw, where = env_value, f"$.source.uri (overridden by {SOURCE_ENV})"
+    else:
+        raw = _mapping(_mapping(document).get("source")).get("uri")
+        where = "$.source.uri"
+        if not isinstance(raw, str) or not raw:
+            return None, None
+
+    if raw.startswith("s3://"):
+        if not _S3_URI.match(raw):
+            return None, f"{where}: {raw!r} is not a valid s3://bucket/prefix URI"
+        return raw, None
+    if _URI_SCHEME.match(raw):
+        return (
+            None,
+            f"{where}: unsupported URI scheme in {raw!r} (use a folder path or s3://)",
+        )
+    folder = Path(raw).expanduser()
+    if not folder.is_absolute():
+        folder = REPO_ROOT / folder
+    return str(folder.resolve()), None
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _build(
+    document: Mapping[str, Any], path: Path, source_uri: str, sql_dir: Path
+) -> Config:
+    """Map the validated document onto the frozen dataclasses."""
+    source = document["source"]
+    warehouse = document["warehouse"]
+    staging = document["staging"]
+    fact = document["fact"]
+    return Config(
+        source=SourceConfig(
+            uri=source_uri,
+            aws_conn_id=source["aws_conn_id"],
+            events_prefix=source["events_prefix"],
+            songs_prefix=source["songs_prefix"],
+            wait_timeout_hours=float(source["wait_timeout_hours"]),
+        ),
+        warehouse=WarehouseConfig(
+            conn_id=warehouse["conn_id"], schema=warehouse["schema"]
+        ),
+        staging=StagingConfig(
+            events_table=staging["events"]["table"],
+            songs_table=staging["songs"]["table"],
+        ),
+        fact=FactConfig(
+            name=fact["name"],
+            sql=fact["sql"],
+            key=tuple(fact["key"]),
+            partition_column=fact["partition_column"],
+        ),
+        dimensions=tuple(
+            DimensionConfig(
+                name=dim["name"],
+                sql=dim["sql"],
+                key=tuple(dim["key"]),
+                mode=dim["mode"],
+                version_columns=tuple(dim.get("version_columns", ())),
+            )
+            for dim in document["dimensions"]
+        ),
+        checks=tuple(_build_check(check) for check in document["checks"]),
+        path=path,
+        sql_dir=sql_dir,
+    )
+
+
+def _build_check(check: Mapping[str, Any]) -> CheckConfig:
+    """Split common keys from type parameters; normalise ints written as ``1.0``."""
+    params = {
+        key: copy.deepcopy(value)
+        for key, value in check.items()
+        if key not in _CHECK_COMMON_KEYS
+    }
+    if check["type"] == "row_count":
+        params = {key: int(value) for key, value in params.items()}
+    return CheckConfig(
+        name=check["name"],
+        table=check["table"],
+        type=check["type"],
+        severity=check.get("severity", "error"),
+        scope=check.get("scope", "table"),
+        params=params,
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _sequence(value: Any) -> Sequence[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _safe_relative(rel: str) -> bool:
+    """Only probe the filesystem for paths the schema accepts (no absolute, no '..')."""
+    candidate = Path(rel)
+    return bool(rel) and not candidate.is_absolute() and ".." not in candidate.parts
+
+
+def _dedupe(problems: Iterable[str]) -> list[str]:
+    """Drop repeated lines (e.g. one ``required`` error per missing key) keeping order."""
+    return list(dict.fromkeys(problems))

@@ -1,0 +1,626 @@
+"""Unit tests for ``sparkify.config``.
+
+Every variant is derived from the shipped ``config.json`` by mutating a deep copy, so the
+tests follow the real file as it evolves. SQL files are stubbed in a temporary ``sql``
+directory (passed as ``sql_dir``) so the tests do not depend on the marts being written.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from sparkify.config import (
+    REPO_ROOT,
+    SCHEMA_PATH,
+    SQL_DIR,
+    CheckConfig,
+    Config,
+    ConfigError,
+    load_config,
+)
+
+SHIPPED = REPO_ROOT / "config.json"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's shell may export these; tests must not see them."""
+    monkeypatch.delenv("SPARKIFY_SOURCE", raising=False)
+    monkeypatch.delenv("SPARKIFY_CONFIG", raising=False)
+
+
+@pytest.fixture
+def base() -> dict[str, Any]:
+    """A fresh deep copy of the shipped config for each test to mutate."""
+    return copy.deepcopy(json.loads(SHIPPED.read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+def sql_dir(tmp_path: Path, base: dict[str, Any]) -> Path:
+    """Stub every SQL file the shipped config references."""
+    root = tmp_path / "sql"
+    paths = [base["fact"]["sql"], *(d["sql"] for d in base["dimensions"])]
+    paths += [c["sql"] for c in base["checks"] if c["type"] == "sql"]
+    for rel in paths:
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("select 1;\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[Any], Path]:
+    """Write a config document to a temp file and return its path."""
+
+    def _write(document: Any) -> Path:
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def load_bad(
+    write: Callable[[Any], Path], sql_dir: Path
+) -> Callable[[dict[str, Any]], ConfigError]:
+    """Load a document that must fail and return the error for assertions."""
+
+    def _load(document: dict[str, Any]) -> ConfigError:
+        path = write(document)
+        with pytest.raises(ConfigError) as info:
+            load_config(path, sql_dir=sql_dir)
+        assert str(info.value).startswith(f"invalid config {path}:")
+        return info.value
+
+    return _load
+
+
+def _check(base: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(c for c in base["checks"] if c["name"] == name)
+
+
+# --------------------------------------------------------------------------- happy path
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    Draft202012Validator.check_schema(
+        json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    )
+
+
+def test_shipped_config_loads(sql_dir: Path) -> None:
+    cfg = load_config(SHIPPED, sql_dir=sql_dir)
+
+    assert isinstance(cfg, Config)
+    assert cfg.path == SHIPPED
+    assert cfg.sql_dir == sql_dir
+    assert cfg.source.uri == str((REPO_ROOT / "data/generated").resolve())
+    assert not cfg.source.is_s3
+    assert cfg.source.wait_timeout_hours == 6.0
+    assert cfg.warehouse.conn_id == "sparkify_warehouse"
+    assert cfg.warehouse.schema == "public"
+    assert (cfg.staging.events_table, cfg.staging.songs_table) == (
+        "staging_events",
+        "staging_songs",
+    )
+    assert cfg.fact.name == "songplays"
+    assert cfg.fact.key == ("songplay_id",)
+    assert cfg.fact.partition_column == "partition_key"
+
+    assert [d.name for d in cfg.dimensions] == ["users", "songs", "artists", "time"]
+    users = cfg.dimensions[0]
+    assert users.mode == "upsert_latest"
+    assert users.version_columns == ("last_event_ts", "level")
+    assert cfg.dimensions[1].version_columns == ()
+    assert cfg.table_names() == (
+        "staging_events",
+        "staging_songs",
+        "songplays",
+        "users",
+        "songs",
+        "artists",
+        "time",
+    )
+
+    assert len(cfg.checks) == 11
+    assert {c.name for c in cfg.staging_checks()} == {
+        "staging_events_has_rows",
+        "staging_songs_has_rows",
+    }
+    assert len(cfg.transform_checks()) == 9
+    accepted = next(c for c in cfg.checks if c.name == "users_level_accepted")
+    assert accepted == CheckConfig(
+        name="users_level_accepted",
+        table="users",
+        type="accepted_values",
+        severity="error",
+        scope="table",
+        params={"column": "level", "values": ["free", "paid"]},
+    )
+    relation = next(c for c in cfg.checks if c.name == "songplays_users_exist")
+    assert relation.params == {
+        "column": "user_id",
+        "to_table": "users",
+        "to_column": "user_id",
+    }
+    assert relation.scope == "partition"
+
+
+def test_shipped_config_loads_against_real_sql_dir() -> None:
+    """Integration guard: once the mart SQL exists, the shipped config must load as is."""
+    doc = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    referenced = [doc["fact"]["sql"], *(d["sql"] for d in doc["dimensions"])]
+    if not all((SQL_DIR / rel).is_file() for rel in referenced):
+        pytest.skip("mart SQL files not written yet")
+    assert load_config().sql_dir == SQL_DIR
+
+
+def test_kwargs_are_plain_json(sql_dir: Path) -> None:
+    cfg = load_config(SHIPPED, sql_dir=sql_dir)
+
+    dims = cfg.dimension_kwargs()
+    assert dims[0] == {
+        "name": "users",
+        "sql": "marts/users.sql",
+        "key": ["user_id"],
+        "mode": "upsert_latest",
+        "version_columns": ["last_event_ts", "level"],
+    }
+    assert dims[3]["version_columns"] == []
+
+    checks = cfg.check_kwargs(cfg.staging_checks())
+    assert checks[0] == {
+        "name": "staging_events_has_rows",
+        "table": "staging_events",
+        "check_type": "row_count",
+        "severity": "error",
+        "scope": "partition",
+        "params": {"min": 1},
+    }
+    everything = cfg.check_kwargs()
+    assert len(everything) == 11
+    # Round-trips through JSON unchanged: what Airflow's XCom/expand_kwargs needs.
+    assert json.loads(json.dumps(dims)) == dims
+    assert json.loads(json.dumps(everything)) == everything
+    # A task mutating its kwargs must not leak into the config.
+    everything[5]["params"]["values"].append("gold")
+    assert cfg.check_kwargs()[5]["params"]["values"] == ["free", "paid"]
+
+
+def test_defaults_for_severity_and_scope(
+    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
+) -> None:
+    check = _check(base, "users_key_unique")
+    del check["severity"], check["scope"]
+    cfg = load_config(write(base), sql_dir=sql_dir)
+    loaded = next(c for c in cfg.checks if c.name == "users_key_unique")
+    assert (loaded.severity, loaded.scope) == ("error", "table")
+
+
+def test_new_check_types_load(
+    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
+) -> None:
+    (sql_dir / "quality").mkdir()
+    (sql_dir / "quality" / "orphans.sql").write_text("select 0;\n", encoding="utf-8")
+    base["checks"] += [
+        {
+            "name": "c_expr",
+            "table": "songs",
+            "type": "expression",
+            "expression": "duration > 0",
+        },
+        {
+            "name": "c_sql",
+            "table": "songplays",
+            "type": "sql",
+            "sql": "quality/orphans.sql",
+        },
+        {
+            "name": "c_fresh",
+            "table": "songplays",
+            "type": "freshness",
+            "column": "start_time",
+            "max_age_hours": 24,
+            "severity": "warn",
+        },
+        {"name": "c_rows", "table": "songs", "type": "row_count", "max": 10},
+    ]
+    cfg = load_config(write(base), sql_dir=sql_dir)
+    by_name = {c.name: c for c in cfg.checks}
+    assert by_name["c_sql"].params == {"sql": "quality/orphans.sql"}
+    assert by_name["c_fresh"].severity == "warn"
+    assert by_name["c_rows"].params == {"max": 10}
+
+
+# --------------------------------------------------------------------------- paths and env
+
+
+def test_source_override_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sql_dir: Path
+) -> None:
+    monkeypatch.setenv("SPARKIFY_SOURCE", str(tmp_path / "landing"))
+    cfg = load_config(SHIPPED, sql_dir=sql_dir)
+    assert cfg.source.uri == str((tmp_path / "landing").resolve())
+    assert not cfg.source.is_s3
+
+
+def test_source_override_s3(monkeypatch: pytest.MonkeyPatch, sql_dir: Path) -> None:
+    monkeypatch.setenv("SPARKIFY_SOURCE", "s3://udacity-dend/sparkify")
+    cfg = load_config(SHIPPED, sql_dir=sql_dir)
+    assert cfg.source.uri == "s3://udacity-dend/sparkify"
+    assert cfg.source.is_s3
+
+
+def test_empty_source_override_is_ignored(
+    monkeypatch: pytest.MonkeyPatch, sql_dir: Path
+) -> None:
+    monkeypatch.setenv("SPARKIFY_SOURCE", "")
+    cfg = load_config(SHIPPED, sql_dir=sql_dir)
+    assert cfg.source.uri == str((REPO_ROOT / "data/generated").resolve())
+
+
+def test_bad_source_override_is_reported(
+    monkeypatch: pytest.MonkeyPatch, sql_dir: Path
+) -> None:
+    monkeypatch.setenv("SPARKIFY_SOURCE", "gs://bucket/x")
+    with pytest.raises(
+        ConfigError, match=r"\$\.source\.uri \(overridden by SPARKIFY_SOURCE\)"
+    ):
+        load_config(SHIPPED, sql_dir=sql_dir)
+
+
+def test_relative_source_resolves_against_repo_root(
+    base: dict[str, Any],
+    write: Callable[[Any], Path],
+    sql_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    base["source"]["uri"] = "data/../data/other"
+    monkeypatch.chdir(tmp_path)  # CWD must not matter
+    cfg = load_config(write(base), sql_dir=sql_dir)
+    assert cfg.source.uri == str(REPO_ROOT / "data" / "other")
+    assert Path(cfg.source.uri).is_absolute()
+
+
+def test_s3_uri_in_file_kept(
+    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
+) -> None:
+    base["source"]["uri"] = "s3://my-bucket/raw/"
+    cfg = load_config(write(base), sql_dir=sql_dir)
+    assert cfg.source.uri == "s3://my-bucket/raw/"
+    assert cfg.source.is_s3
+
+
+def test_config_path_from_env(
+    monkeypatch: pytest.MonkeyPatch,
+    base: dict[str, Any],
+    write: Callable[[Any], Path],
+    sql_dir: Path,
+) -> None:
+    base["warehouse"]["schema"] = "analytics"
+    path = write(base)
+    monkeypatch.setenv("SPARKIFY_CONFIG", str(path))
+    cfg = load_config(sql_dir=sql_dir)
+    assert cfg.path == path
+    assert cfg.warehouse.schema == "analytics"
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+    with pytest.raises(
+        ConfigError, match=r"^invalid config .*nope\.json: file not found$"
+    ):
+        load_config(missing)
+
+
+# --------------------------------------------------------------------------- bad files
+
+
+def test_invalid_json_reports_line_and_column(tmp_path: Path, sql_dir: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text('{\n  "source": {\n    "uri": "x",,\n  }\n}\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, sql_dir=sql_dir)
+    message = str(info.value)
+    assert message.startswith(f"invalid config {path}:")
+    assert "invalid JSON at line 3, column 16" in message
+    assert isinstance(info.value, ValueError)
+
+
+def test_top_level_must_be_object(write: Callable[[Any], Path], sql_dir: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\$: \[\] is not of type 'object'"):
+        load_config(write([]), sql_dir=sql_dir)
+
+
+def test_unknown_key(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError]
+) -> None:
+    base["dimensions"][2]["colour"] = "blue"
+    base["extra"] = 1
+    error = load_bad(base)
+    assert "$.dimensions[2].colour: unknown key" in str(error)
+    assert "$.extra: unknown key" in str(error)
+
+
+def test_missing_required_key(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError]
+) -> None:
+    del base["fact"]["partition_column"]
+    error = load_bad(base)
+    assert error.problems == ("$.fact.partition_column: required key is missing",)
+
+
+def test_wrong_type(base: dict[str, Any], load_bad: Callable[..., ConfigError]) -> None:
+    base["source"]["wait_timeout_hours"] = "six"
+    base["dimensions"][2]["key"] = "artist_id"
+    error = load_bad(base)
+    assert "$.source.wait_timeout_hours: 'six' is not of type 'number'" in str(error)
+    assert "$.dimensions[2].key: 'artist_id' is not of type 'array'" in str(error)
+
+
+def test_bad_identifier(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError]
+) -> None:
+    base["dimensions"][1]["name"] = "Songs"
+    base["fact"]["key"] = ["songplay-id"]
+    base["checks"][2]["columns"][1] = "1start"
+    error = load_bad(base)
+    message = str(error)
+    assert "$.dimensions[1].name: 'Songs' is not a valid identifier" in message
+    assert "$.fact.key[0]: 'songplay-id' is not a valid identifier" in message
+    assert "$.checks[2].columns[1]: '1start' is not a valid identifier" in message
+
+
+def test_loose_identifiers_for_conn_ids_and_schema(
+    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
+) -> None:
+    base["warehouse"]["schema"] = "Analytics"
+    base["warehouse"]["conn_id"] = "Redshift_Default"
+    cfg = load_config(write(base), sql_dir=sql_dir)
+    assert cfg.warehouse.schema == "Analytics"
+
+
+def test_bad_mode(base: dict[str, Any], load_bad: Callable[..., ConfigError]) -> None:
+    base["dimensions"][3]["mode"] = "replace"
+    error = load_bad(base)
+    assert (
+        '$.dimensions[3].mode: "replace" is not one of "upsert", "upsert_latest", "insert_missing"'
+        in str(error)
+    )
+
+
+def test_missing_sql_file(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError], sql_dir: Path
+) -> None:
+    (sql_dir / "marts" / "artists.sql").unlink()
+    base["checks"].append(
+        {"name": "custom", "table": "songs", "type": "sql", "sql": "quality/none.sql"}
+    )
+    error = load_bad(base)
+    message = str(error)
+    assert (
+        f"$.dimensions[2].sql: SQL file not found: {sql_dir / 'marts/artists.sql'}"
+        in message
+    )
+    assert "$.checks[11].sql: SQL file not found" in message
+
+
+def test_sql_path_may_not_escape(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError]
+) -> None:
+    base["fact"]["sql"] = "../secrets.sql"
+    error = load_bad(base)
+    assert error.problems[0].startswith(
+        "$.fact.sql: '../secrets.sql' is not a valid SQL file path"
+    )
+    assert len(error.problems) == 1  # no filesystem probe for a rejected path
+
+
+def test_duplicate_table_name(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError]
+) -> None:
+    base["dimensions"].append(dict(base["dimensions"][1], name="staging_songs"))
+    error = load_bad(base)
+    expected = (
+        "$.dimensions[4].name: duplicate table name 'staging_songs' "
+        "(already used at $.staging.songs.table)"
+    )
+    assert error.problems == (expected,)
+
+
+def test_duplicate_check_name(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError]
+) -> None:
+    base["checks"][4]["name"] = "songplays_key_unique"
+    error = load_bad(base)
+    expected = (
+        "$.checks[4].name: duplicate check name 'songplays_key_unique' "
+        "(already used at $.checks[3].name)"
+    )
+    assert error.problems == (expected,)
+
+
+def test_unknown_check_table(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError]
+) -> None:
+    base["checks"][4]["table"] = "customers"
+    base["checks"][9]["to_table"] = "people"
+    message = str(load_bad(base))
+    assert "$.checks[4].table: unknown table 'customers'" in message
+    assert "$.checks[9].to_table: unknown table 'people'" in message
+
+
+@pytest.mark.parametrize(
+    ("check", "expected"),
+    [
+        (
+            {"type": "row_count"},
+            "$.checks[11]: row_count needs at least one of 'min' or 'max'",
+        ),
+        (
+            {"type": "row_count", "min": -1},
+            "$.checks[11].min: -1 is less than the minimum of 0",
+        ),
+        (
+            {"type": "row_count", "min": 1.5},
+            "$.checks[11].min: 1.5 is not of type 'integer'",
+        ),
+        (
+            {"type": "row_count", "min": 5, "max": 2},
+            "$.checks[11]: min (5) is greater than max (2)",
+        ),
+        (
+            {"type": "row_count", "min": 1, "columns": ["a"]},
+            "$.checks[11].columns: unknown key",
+        ),
+        ({"type": "not_null"}, "$.checks[11].columns: required key is missing"),
+        (
+            {"type": "not_null", "columns": []},
+            "$.checks[11].columns: must not be empty",
+        ),
+        (
+            {"type": "unique", "columns": ["a", "a"]},
+            "$.checks[11].columns: ['a', 'a'] has non-unique elements",
+        ),
+        ({"type": "unique", "column": "a"}, "$.checks[11].column: unknown key"),
+        (
+            {"type": "accepted_values", "column": "level"},
+            "$.checks[11].values: required key is missing",
+        ),
+        (
+            {"type": "accepted_values", "column": "level", "values": []},
+            "$.checks[11].values: must not be empty",
+        ),
+        (
+            {"type": "accepted_values", "column": "level", "values": ["free", 1]},
+            "$.checks[11].values[1]: 1 is not of type 'string'",
+        ),
+        (
+            {"type": "relationship", "column": "song_id", "to_table": "songs"},
+            "$.checks[11].to_column: required key",
+        ),
+        ({"type": "expression"}, "$.checks[11].expression: required key is missing"),
+        (
+            {"type": "expression", "expression": "  "},
+            "$.checks[11].expression: '  ' is not a valid non-blank",
+        ),
+        (
+            {"type": "sql", "sql": "quality/x.txt"},
+            "$.checks[11].sql: 'quality/x.txt' is not a valid SQL file path",
+        ),
+        (
+            {"type": "freshness", "column": "start_time"},
+            "$.checks[11].max_age_hours: required key is missing",
+        ),
+        (
+            {"type": "freshness", "column": "start_time", "max_age_hours": 0},
+            "$.checks[11].max_age_hours: 0 is less than or equal to the minimum of 0",
+        ),
+        (
+            {"type": "median", "column": "x"},
+            '$.checks[11].type: "median" is not one of "row_count"',
+        ),
+        (
+            {"type": "unique", "columns": ["a"], "severity": "fatal"},
+            '$.checks[11].severity: "fatal" is not one of',
+        ),
+    ],
+)
+def test_bad_check_params(
+    base: dict[str, Any],
+    load_bad: Callable[..., ConfigError],
+    check: dict[str, Any],
+    expected: str,
+) -> None:
+    base["checks"].append({"name": "extra_check", "table": "songplays", **check})
+    message = str(load_bad(base))
+    assert expected in message, message
+
+
+def test_partition_scope_on_unpartitioned_table(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError]
+) -> None:
+    _check(base, "staging_songs_has_rows")["scope"] = "partition"
+    _check(base, "users_key_unique")["scope"] = "partition"
+    error = load_bad(base)
+    assert len(error.problems) == 2
+    assert error.problems[0].startswith(
+        "$.checks[1].scope: 'partition' needs a partitioned table"
+    )
+    assert "'staging_songs' is not partitioned" in error.problems[0]
+    assert error.problems[1].startswith("$.checks[4].scope:")
+
+
+def test_upsert_latest_requires_version_columns(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError]
+) -> None:
+    del base["dimensions"][0]["version_columns"]
+    error = load_bad(base)
+    assert error.problems == (
+        "$.dimensions[0].version_columns: required key is missing",
+    )
+
+
+def test_upsert_latest_version_columns_not_empty(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError]
+) -> None:
+    base["dimensions"][0]["version_columns"] = []
+    assert load_bad(base).problems == (
+        "$.dimensions[0].version_columns: must not be empty",
+    )
+
+
+def test_version_columns_only_for_upsert_latest(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError]
+) -> None:
+    base["dimensions"][1]["version_columns"] = ["year"]
+    assert (
+        load_bad(base)
+        .problems[0]
+        .startswith(
+            "$.dimensions[1].version_columns: only allowed with mode 'upsert_latest'"
+        )
+    )
+
+
+def test_empty_key(base: dict[str, Any], load_bad: Callable[..., ConfigError]) -> None:
+    base["dimensions"][2]["key"] = []
+    assert load_bad(base).problems == ("$.dimensions[2].key: must not be empty",)
+
+
+def test_several_problems_reported_at_once(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError], sql_dir: Path
+) -> None:
+    base["source"]["bogus"] = True  # unknown key (schema)
+    base["warehouse"]["conn_id"] = 42  # wrong type (schema)
+    base["dimensions"][2]["key"] = []  # empty key (schema)
+    base["dimensions"].append(dict(base["dimensions"][1]))  # duplicate table (semantic)
+    (sql_dir / "marts" / "songplays.sql").unlink()  # missing SQL (semantic)
+    base["checks"][6]["name"] = "users_key_unique"  # duplicate check (semantic)
+    base["checks"][7]["table"] = "nowhere"  # unknown table (semantic)
+    del base["checks"][5]["values"]  # missing type param (schema)
+
+    error = load_bad(base)
+    message = str(error)
+    expected = [
+        "  $.source.bogus: unknown key",
+        "  $.warehouse.conn_id: 42 is not of type 'string'",
+        "  $.dimensions[2].key: must not be empty",
+        "  $.checks[5].values: required key is missing",
+        "  $.fact.sql: SQL file not found",
+        "  $.dimensions[4].name: duplicate table name 'songs'",
+        "  $.checks[6].name: duplicate check name 'users_key_unique'",
+        "  $.checks[7].table: unknown table 'nowhere'",
+    ]
+    for fragment in expected:
+        assert fragment in message, message
+    assert len(error.problems) == len(expected)
+    assert message.count("\n") == len(expected)  # header line + one line per problem
