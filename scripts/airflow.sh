@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Airflow components of the local Sparkify stack, as separate processes (not `airflow standalone`).
+#
+#   scripts/airflow.sh start    db migrate, then api-server, scheduler, dag-processor, triggerer;
+#                               waits until /api/v2/monitor/health reports all healthy
+#   scripts/airflow.sh stop     TERM each process group (by PID file), wait, then KILL
+#   scripts/airflow.sh status   exit 0 if all four run, 3 otherwise
+#
+# Each component runs in its own session (setsid): PID = process group id. Logs go to
+# $SPARKIFY_STATE/logs/<component>.log, PID files to $SPARKIFY_STATE/pids/<component>.pid.
+# Postgres must be running (scripts/postgres.sh start). Configuration: scripts/env.sh.
+set -euo pipefail
+# shellcheck source=scripts/env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+COMPONENTS=(api-server scheduler dag-processor triggerer)
+START_TIMEOUT="${SPARKIFY_AIRFLOW_START_TIMEOUT:-180}"
+STOP_TIMEOUT="${SPARKIFY_AIRFLOW_STOP_TIMEOUT:-30}"
+
+log() { printf '[airflow] %s\n' "$*" >&2; }
+
+pid_file() { echo "$SPARKIFY_PIDS/$1.pid"; }
+
+# PID of a running component, or nothing. Guards against stale PID files and reused PIDs.
+running_pid() {
+    local f pid
+    f="$(pid_file "$1")"
+    [[ -s "$f" ]] || return 1
+    pid="$(<"$f")"
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q airflow; then
+        echo "$pid"
+    elif kill -0 -- "-$pid" 2>/dev/null; then
+        # Leader gone but its process group lives on (children still exiting): still "running".
+        echo "$pid"
+    else
+        return 1
+    fi
+}
+
+start_component() {
+    local name="$1" pid
+    if pid="$(running_pid "$name")"; then
+        log "$name already running (pid $pid)"
+        return 0
+    fi
+    local -a cmd=(airflow "$name")
+    # api-server: host/port come from AIRFLOW__API__HOST/PORT (env.sh).
+    # scheduler/triggerer: no log server. It would listen on 0.0.0.0, and on one machine the
+    # api-server reads task and trigger logs straight from $AIRFLOW_HOME/logs.
+    case "$name" in scheduler | triggerer) cmd+=(--skip-serve-logs) ;; esac
+    # setsid without -f: a background child of a non-interactive shell is not a group leader,
+    # so setsid execs in place and $! is the new session's (and process group's) id.
+    setsid "${cmd[@]}" >>"$SPARKIFY_LOGS/$name.log" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" >"$(pid_file "$name")"
+    log "$name started (pid $pid, log $SPARKIFY_LOGS/$name.log)"
+}
+
+# Stop components: TERM every process group at once, wait up to STOP_TIMEOUT, then KILL.
+stop_components() {
+    local name pid i alive
+    local -a pids=()
+    for name in "$@"; do
+        if pid="$(running_pid "$name")"; then
+            kill -TERM -- "-$pid" 2>/dev/null || true
+            pids+=("$pid")
+            log "$name: TERM process group $pid"
+        fi
+    done
+    for ((i = 0; i < STOP_TIMEOUT * 5; i++)); do
+        alive=0
+        for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+        ((alive)) || break
+        sleep 0.2
+    done
+    for pid in "${pids[@]}"; do
+        if kill -0 -- "-$pid" 2>/dev/null; then
+            log "process group $pid still alive after ${STOP_TIMEOUT}s: KILL"
+            kill -KILL -- "-$pid" 2>/dev/null || true
+        fi
+    done
+    for name in "$@"; do rm -f "$(pid_file "$name")"; done
+}
+
+start() {
+    mkdir -p "$SPARKIFY_LOGS" "$SPARKIFY_PIDS" "$AIRFLOW_HOME"
+    if ! "$REPO/scripts/postgres.sh" status >/dev/null; then
+        log "postgres is not running: run scripts/postgres.sh start first"
+        exit 1
+    fi
+    local all_running=1 name
+    for name in "${COMPONENTS[@]}"; do running_pid "$name" >/dev/null || all_running=0; done
+    if ((all_running)); then
+        log "already running"
+    else
+        log "airflow db migrate (log $SPARKIFY_LOGS/db-migrate.log)"
+        if ! airflow db migrate >"$SPARKIFY_LOGS/db-migrate.log" 2>&1; then
+            tail -n 30 "$SPARKIFY_LOGS/db-migrate.log" >&2
+            log "db migrate failed"
+            exit 1
+        fi
+        for name in "${COMPONENTS[@]}"; do start_component "$name"; done
+    fi
+    log "waiting for $SPARKIFY_AIRFLOW_URL/api/v2/monitor/health (up to ${START_TIMEOUT}s)"
+    if ! python "$REPO/scripts/airflow_api.py" wait-healthy --timeout "$START_TIMEOUT" >/dev/null; then
+        for name in "${COMPONENTS[@]}"; do
+            running_pid "$name" >/dev/null || log "$name is not running; tail of its log:"
+            running_pid "$name" >/dev/null || tail -n 20 "$SPARKIFY_LOGS/$name.log" >&2
+        done
+        log "Airflow did not become healthy"
+        exit 1
+    fi
+    log "healthy: UI $AIRFLOW__API__BASE_URL (user $SPARKIFY_ADMIN_USER, password in $AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE)"
+}
+
+stop() {
+    mkdir -p "$SPARKIFY_PIDS"
+    stop_components "${COMPONENTS[@]}"
+    log "stopped"
+}
+
+status() {
+    local name pid rc=0
+    for name in "${COMPONENTS[@]}"; do
+        if pid="$(running_pid "$name")"; then
+            echo "$name running (pid $pid)"
+        else
+            echo "$name not running"
+            rc=3
+        fi
+    done
+    return "$rc"
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

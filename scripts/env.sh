@@ -1,0 +1,111 @@
+# shellcheck shell=bash
+# Environment of the local Sparkify stack. Source it:  . scripts/env.sh
+#
+# Every variable can be overridden from the caller's environment. Two stacks can run side by
+# side: the demo stack (defaults below) and the test stack (scripts/test.sh sets
+# SPARKIFY_STATE=$REPO/.state/test, SPARKIFY_PG_PORT=55433, AIRFLOW_PORT=8081).
+#
+# Secrets (Postgres password, Fernet key, JWT secret, API secret key, admin password) are
+# generated once per state dir into $SPARKIFY_STATE/secrets/ (mode 600) and never printed.
+
+# --- where things live -------------------------------------------------------------------
+REPO="${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+export REPO
+export SPARKIFY_STATE="${SPARKIFY_STATE:-$REPO/.state/demo}"
+mkdir -p "$SPARKIFY_STATE"
+SPARKIFY_STATE="$(cd "$SPARKIFY_STATE" && pwd)"
+export SPARKIFY_STATE
+export SPARKIFY_SECRETS="$SPARKIFY_STATE/secrets"
+export SPARKIFY_LOGS="$SPARKIFY_STATE/logs"
+export SPARKIFY_PIDS="$SPARKIFY_STATE/pids"
+export SPARKIFY_VENV="${SPARKIFY_VENV:-$REPO/.venv}"
+if [[ -d "$SPARKIFY_VENV/bin" && ":$PATH:" != *":$SPARKIFY_VENV/bin:"* ]]; then
+    export PATH="$SPARKIFY_VENV/bin:$PATH"
+fi
+
+# --- Postgres ------------------------------------------------------------------------------
+export SPARKIFY_PG_BIN="${SPARKIFY_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
+export SPARKIFY_PG_HOST=127.0.0.1
+export SPARKIFY_PG_PORT="${SPARKIFY_PG_PORT:-55432}"
+# The data dir lives outside the repo (the repo may sit where the postgres OS user cannot
+# read), one per state dir, keyed by a short hash of the state dir's path.
+_sparkify_hash="$(printf '%s' "$SPARKIFY_STATE" | sha1sum | cut -c1-10)"
+export SPARKIFY_PG_ROOT="${SPARKIFY_PG_ROOT:-/var/tmp/sparkify-$_sparkify_hash}"
+export SPARKIFY_PGDATA="${SPARKIFY_PGDATA:-$SPARKIFY_PG_ROOT/pgdata}"
+export SPARKIFY_PG_SOCKET_DIR="$SPARKIFY_PGDATA"   # unix socket inside the data dir
+export SPARKIFY_PG_USER=sparkify
+export SPARKIFY_PG_DB=sparkify
+export SPARKIFY_PG_TEST_DB=sparkify_test
+unset _sparkify_hash
+
+# --- Airflow ports -------------------------------------------------------------------------
+export AIRFLOW_PORT="${AIRFLOW_PORT:-8080}"
+export AIRFLOW_HOST="${AIRFLOW_HOST:-127.0.0.1}"
+# Log-server ports of the worker (LocalExecutor, inside the scheduler) and the triggerer:
+# derived from AIRFLOW_PORT so the demo and test stacks do not collide (8793/8794, 8795/8796).
+export SPARKIFY_WORKER_LOG_PORT="${SPARKIFY_WORKER_LOG_PORT:-$((8793 + 2 * (AIRFLOW_PORT - 8080)))}"
+export SPARKIFY_TRIGGER_LOG_PORT="${SPARKIFY_TRIGGER_LOG_PORT:-$((SPARKIFY_WORKER_LOG_PORT + 1))}"
+
+# --- secrets (generated once, mode 600) ----------------------------------------------------
+_sparkify_secret() {  # _sparkify_secret NAME KIND -> prints the secret, creating it on first use
+    local file="$SPARKIFY_SECRETS/$1" tmp value
+    if [[ ! -s "$file" ]]; then
+        (umask 077 && mkdir -p "$SPARKIFY_SECRETS")
+        case "$2" in
+            fernet) value="$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')" ;;
+            hex64)  value="$(od -An -tx1 -N48 /dev/urandom | tr -d ' \n')" ;;  # >= 64 bytes: HS512 key
+            *)      value="$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" ;;
+        esac
+        tmp="$(umask 077 && mktemp "$file.XXXXXX")"
+        printf '%s\n' "$value" >"$tmp"
+        # ln is atomic and fails if the file exists: the first writer wins when two race.
+        ln "$tmp" "$file" 2>/dev/null || true
+        rm -f "$tmp"
+    fi
+    head -n 1 "$file"
+}
+SPARKIFY_PG_PASSWORD="$(_sparkify_secret pg_sparkify_password hex)"
+export SPARKIFY_PG_PASSWORD
+AIRFLOW__CORE__FERNET_KEY="$(_sparkify_secret fernet_key fernet)"
+AIRFLOW__API_AUTH__JWT_SECRET="$(_sparkify_secret jwt_secret hex64)"
+AIRFLOW__API__SECRET_KEY="$(_sparkify_secret api_secret_key hex)"
+export AIRFLOW__CORE__FERNET_KEY AIRFLOW__API_AUTH__JWT_SECRET AIRFLOW__API__SECRET_KEY
+export SPARKIFY_ADMIN_USER=admin
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE="$SPARKIFY_SECRETS/simple_auth_manager_passwords.json"
+if [[ ! -s "$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE" ]]; then
+    _sparkify_admin_pw="$(_sparkify_secret admin_password hex)"
+    (umask 077 && printf '{"%s": "%s"}\n' "$SPARKIFY_ADMIN_USER" "$_sparkify_admin_pw" \
+        >"$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE")
+    unset _sparkify_admin_pw
+fi
+unset -f _sparkify_secret
+
+# --- warehouse connection ------------------------------------------------------------------
+export SPARKIFY_WAREHOUSE_URL="postgresql://$SPARKIFY_PG_USER:$SPARKIFY_PG_PASSWORD@$SPARKIFY_PG_HOST:$SPARKIFY_PG_PORT/$SPARKIFY_PG_DB"
+export SPARKIFY_WAREHOUSE_URL_MASKED="postgresql://$SPARKIFY_PG_USER:***@$SPARKIFY_PG_HOST:$SPARKIFY_PG_PORT/$SPARKIFY_PG_DB"
+export SPARKIFY_TEST_WAREHOUSE_URL="postgresql://$SPARKIFY_PG_USER:$SPARKIFY_PG_PASSWORD@$SPARKIFY_PG_HOST:$SPARKIFY_PG_PORT/$SPARKIFY_PG_TEST_DB"
+export AIRFLOW_CONN_SPARKIFY_WAREHOUSE="{\"conn_type\": \"postgres\", \"host\": \"$SPARKIFY_PG_HOST\", \"port\": $SPARKIFY_PG_PORT, \"login\": \"$SPARKIFY_PG_USER\", \"password\": \"$SPARKIFY_PG_PASSWORD\", \"schema\": \"$SPARKIFY_PG_DB\"}"
+
+# --- Airflow -------------------------------------------------------------------------------
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$SPARKIFY_STATE/airflow}"
+export AIRFLOW__CORE__DAGS_FOLDER="${AIRFLOW__CORE__DAGS_FOLDER:-$REPO/dags}"
+export AIRFLOW__CORE__PLUGINS_FOLDER="${AIRFLOW__CORE__PLUGINS_FOLDER:-$REPO/plugins}"
+export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
+export AIRFLOW__CORE__LOAD_EXAMPLES="${AIRFLOW__CORE__LOAD_EXAMPLES:-False}"
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-True}"
+export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-8}"
+export AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG="${AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG:-8}"
+export AIRFLOW__CORE__AUTH_MANAGER="${AIRFLOW__CORE__AUTH_MANAGER:-airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager}"
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS:-$SPARKIFY_ADMIN_USER:admin}"
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="postgresql+psycopg2://$SPARKIFY_PG_USER:$SPARKIFY_PG_PASSWORD@$SPARKIFY_PG_HOST:$SPARKIFY_PG_PORT/airflow"
+export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-5}"
+export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="${AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL:-10}"
+export AIRFLOW__API__HOST="$AIRFLOW_HOST"
+export AIRFLOW__API__PORT="$AIRFLOW_PORT"
+export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://localhost:$AIRFLOW_PORT}"
+# Task workers talk to the api-server's execution API; the default is http://localhost:8080,
+# which would be the *other* stack's api-server when the test stack runs on 8081.
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:-http://127.0.0.1:$AIRFLOW_PORT/execution/}"
+export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="$SPARKIFY_WORKER_LOG_PORT"
+export AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT="$SPARKIFY_TRIGGER_LOG_PORT"
+export SPARKIFY_AIRFLOW_URL="http://127.0.0.1:$AIRFLOW_PORT"
