@@ -244,7 +244,7 @@ class Config:
                 "check_type": check.type,
                 "severity": check.severity,
                 "scope": check.scope,
-                "params": copy.deepcopy(check.params),
+                "check_params": copy.deepcopy(check.params),
             }
             for check in selected
         ]

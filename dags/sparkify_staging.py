@@ -1,0 +1,73 @@
+"""
+### sparkify_staging
+
+Stages one UTC day of Sparkify activity logs per run (partition key `YYYY-MM-DD`) and any new
+song files, then emits the **staging_events** and **staging_songs** assets, which trigger
+`sparkify_transform` for the same partition.
+
+* A run at midnight stages the day that just ended (`run_offset=-1`); if its file has not
+  arrived, `wait_for_partition` waits (reschedule mode) and ends *skipped* after the timeout.
+* Staging replaces exactly its partition (delete + COPY, one transaction): re-runs, backfills
+  and out-of-order runs are safe. Rejected lines go to `rejected_lines`.
+* Backfill: `airflow backfill create --dag-id sparkify_staging --from-date 2018-11-01 --to-date 2018-11-30`.
+
+Everything comes from `config.json`; this file only wires operators together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, CronPartitionTimetable, task
+
+from sparkify.assets import STAGING_EVENTS, STAGING_SONGS
+from sparkify.config import load_config
+from sparkify.operators.check import DataQualityCheckOperator
+from sparkify.operators.ensure_schema import EnsureSchemaOperator
+from sparkify.operators.partition_sensor import PartitionObjectsSensor
+from sparkify.operators.stage_events import StageEventsOperator
+from sparkify.operators.stage_songs import StageSongsOperator
+from sparkify.publish import set_extras
+
+config = load_config()
+
+with DAG(
+    dag_id="sparkify_staging",
+    description="Stage one day of Sparkify logs and new song files; emit staging assets.",
+    schedule=CronPartitionTimetable("0 0 * * *", timezone="UTC", run_offset=-1, key_format="%Y-%m-%d"),
+    start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=4,
+    default_args={
+        "retries": 3,
+        "retry_delay": dt.timedelta(seconds=15),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": dt.timedelta(minutes=10),
+    },
+    tags=["sparkify", "staging"],
+    doc_md=__doc__,
+) as dag:
+    wait_for_partition = PartitionObjectsSensor(
+        task_id="wait_for_partition",
+        mode="reschedule",
+        poke_interval=300,
+        timeout=config.source.wait_timeout_hours * 3600,
+        soft_fail=True,
+        retries=0,
+    )
+    ensure_schema = EnsureSchemaOperator(task_id="ensure_schema")
+    stage_events = StageEventsOperator(task_id="stage_events")
+    stage_songs = StageSongsOperator(task_id="stage_songs")
+    checks = DataQualityCheckOperator.partial(
+        task_id="check", retries=0, map_index_template="{{ task.name }}"
+    ).expand_kwargs(config.check_kwargs(config.staging_checks()))
+
+    @task(outlets=[STAGING_EVENTS, STAGING_SONGS])
+    def publish(events: dict[str, Any], songs: dict[str, Any], *, outlet_events: Any = None) -> dict[str, Any]:
+        """Emit both staging assets for this partition, with row and rejection counts."""
+        return set_extras(outlet_events, {STAGING_EVENTS: events, STAGING_SONGS: songs})
+
+    published = publish(stage_events.output, stage_songs.output)
+    wait_for_partition >> ensure_schema >> [stage_events, stage_songs] >> checks >> published

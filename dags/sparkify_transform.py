@@ -1,0 +1,63 @@
+"""
+### sparkify_transform
+
+Triggered by the **staging_events** and **staging_songs** asset events of one partition
+(`PartitionedAssetTimetable` + `IdentityMapper`: exactly one run per partition key, also under
+backfills). Loads the `songplays` fact for the partition, then every dimension and every
+quality check listed in `config.json` as mapped tasks, and emits **warehouse_marts**.
+
+Re-run a partition from the UI (trigger form, *Partition Key*), with
+`airflow dags clear sparkify_transform --partition-key 2018-11-05 -y`, or through the REST API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, IdentityMapper, PartitionedAssetTimetable, task
+
+from sparkify.assets import STAGING_EVENTS, STAGING_SONGS, WAREHOUSE_MARTS
+from sparkify.config import load_config
+from sparkify.operators.check import DataQualityCheckOperator
+from sparkify.operators.load_dimension import LoadDimensionOperator
+from sparkify.operators.load_fact import LoadFactOperator
+from sparkify.publish import set_extras
+
+config = load_config()
+
+with DAG(
+    dag_id="sparkify_transform",
+    description="Load songplays for a staged partition, then config-mapped dimensions and checks.",
+    schedule=PartitionedAssetTimetable(
+        assets=STAGING_EVENTS & STAGING_SONGS, default_partition_mapper=IdentityMapper()
+    ),
+    start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=4,
+    default_args={
+        "retries": 3,
+        "retry_delay": dt.timedelta(seconds=15),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": dt.timedelta(minutes=10),
+    },
+    tags=["sparkify", "marts"],
+    doc_md=__doc__,
+) as dag:
+    load_fact = LoadFactOperator(task_id=f"load_fact_{config.fact.name}")
+    load_dimensions = LoadDimensionOperator.partial(
+        task_id="load_dimension", map_index_template="{{ task.name }}"
+    ).expand_kwargs(config.dimension_kwargs())
+    checks = DataQualityCheckOperator.partial(
+        task_id="check", retries=0, map_index_template="{{ task.name }}"
+    ).expand_kwargs(config.check_kwargs(config.transform_checks()))
+
+    @task(outlets=[WAREHOUSE_MARTS])
+    def publish(songplays: int, *, outlet_events: Any = None, dag_run: Any = None) -> dict[str, Any]:
+        """Emit warehouse_marts for this partition with the fact row count."""
+        extra = {"partition_key": dag_run.partition_key, "songplays": songplays}
+        return set_extras(outlet_events, {WAREHOUSE_MARTS: extra})
+
+    published = publish(load_fact.output)
+    load_fact >> load_dimensions >> checks >> published

@@ -1,0 +1,13 @@
+"""Asset constants shared by the staging (producer) and transform (consumer) DAGs.
+
+Both DAG files import these objects so the producer's outlets and the consumer's
+PartitionedAssetTimetable can never drift apart by a typo in a URI.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+STAGING_EVENTS = Asset(name="staging_events", uri="sparkify://warehouse/staging_events")
+STAGING_SONGS = Asset(name="staging_songs", uri="sparkify://warehouse/staging_songs")
+WAREHOUSE_MARTS = Asset(name="warehouse_marts", uri="sparkify://warehouse/marts")

@@ -1,0 +1,197 @@
+"""Turn raw JSON lines from the source into typed staging rows, or into rejections.
+
+Parsing happens in Python, row by row, because every line must end up either loaded or
+rejected with a reason naming the field (nothing is dropped silently), and because the
+double-Latin-1 mojibake in log strings has to be repaired before songs can be matched.
+The rows are then streamed to the warehouse with COPY, so Python never builds INSERTs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+MAX_LINE_BYTES = 64 * 1024
+RAW_TEXT_LIMIT = 2000
+
+EVENT_COLUMNS: tuple[str, ...] = (
+    "partition_key", "source_key", "line_number",
+    "artist", "auth", "first_name", "gender", "item_in_session", "last_name", "length",
+    "level", "location", "method", "page", "registration", "session_id", "song", "status",
+    "ts", "user_agent", "user_id", "artist_clean", "song_clean",
+)
+SONG_COLUMNS: tuple[str, ...] = (
+    "source_key", "line_number",
+    "num_songs", "artist_id", "artist_latitude", "artist_longitude", "artist_location",
+    "artist_name", "song_id", "title", "duration", "year",
+)
+REJECT_COLUMNS: tuple[str, ...] = ("partition_key", "source_key", "line_number", "reason", "raw_line")
+
+# JSON field -> (expected kind, required). Kinds: str, int, num.
+_EVENT_FIELDS: tuple[tuple[str, str, bool], ...] = (
+    ("artist", "str", False), ("auth", "str", False), ("firstName", "str", False),
+    ("gender", "str", False), ("itemInSession", "int", False), ("lastName", "str", False),
+    ("length", "num", False), ("level", "str", False), ("location", "str", False),
+    ("method", "str", False), ("page", "str", True), ("registration", "num", False),
+    ("sessionId", "int", False), ("song", "str", False), ("status", "int", False),
+    ("ts", "int", True), ("userAgent", "str", False), ("userId", "str", True),
+)
+_SONG_FIELDS: tuple[tuple[str, str, bool], ...] = (
+    ("num_songs", "int", False), ("artist_id", "str", True), ("artist_latitude", "num", False),
+    ("artist_longitude", "num", False), ("artist_location", "str", False),
+    ("artist_name", "str", False), ("song_id", "str", True), ("title", "str", False),
+    ("duration", "num", False), ("year", "int", False),
+)
+
+
+class RejectedLine(ValueError):
+    """A line that cannot be staged; the message is the reason stored with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One rejected input line, kept in rejected_lines with its raw text."""
+
+    source_key: str
+    line_number: int
+    reason: str
+    raw_line: str
+
+    def row(self, partition_key: str | None) -> tuple[Any, ...]:
+        """The rejected_lines row for this rejection."""
+        return (partition_key, self.source_key, self.line_number, self.reason[:1000], self.raw_line)
+
+
+def repair_mojibake(text: str | None) -> str | None:
+    """Undo UTF-8 text that was decoded as Latin-1 (once or twice), e.g. 'Sigur RÃ\\x83Â³s'.
+
+    Pure ASCII and genuine Latin-1 text ('Beyoncé' has no valid UTF-8 reading) come back
+    unchanged, so applying it to clean strings is safe.
+    """
+    if text is None or text.isascii():
+        return text
+    for _ in range(3):
+        try:
+            repaired = text.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            break
+        if repaired == text:
+            break
+        text = repaired
+    return text
+
+
+def _typed(record: dict[str, Any], field: str, kind: str, required: bool) -> Any:
+    value = record.get(field)
+    if value is None:
+        if required:
+            raise RejectedLine(f"missing required field {field!r}")
+        return None
+    if kind == "str":
+        if field == "userId" and isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            raise RejectedLine(f"field {field!r}: expected string, got {type(value).__name__}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RejectedLine(f"field {field!r}: expected number, got {type(value).__name__}")
+    if kind == "int":
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise RejectedLine(f"field {field!r}: expected integer, got {value!r}")
+            value = int(value)
+        if not -(2**63) <= value < 2**63:
+            raise RejectedLine(f"field {field!r}: integer out of range")
+    return value
+
+
+def _decode(raw: bytes) -> str:
+    if len(raw) > MAX_LINE_BYTES:
+        raise RejectedLine(f"line longer than {MAX_LINE_BYTES} bytes ({len(raw)})")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RejectedLine(f"invalid UTF-8 at byte {exc.start}") from None
+
+
+def _objects(text: str) -> Iterator[dict[str, Any]]:
+    """Yield every JSON object on a line; song files may hold several back to back."""
+    decoder = json.JSONDecoder()
+    pos, end = 0, len(text)
+    while pos < end:
+        while pos < end and text[pos].isspace():
+            pos += 1
+        if pos == end:
+            return
+        try:
+            obj, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise RejectedLine(f"malformed JSON at column {exc.colno}: {exc.msg}") from None
+        if not isinstance(obj, dict):
+            raise RejectedLine(f"expected a JSON object, got {type(obj).__name__}")
+        yield obj
+
+
+def _raw_text(raw: bytes) -> str:
+    return raw[:RAW_TEXT_LIMIT].decode("utf-8", errors="backslashreplace")
+
+
+def event_row(partition_key: str, source_key: str, line_number: int, text: str) -> tuple[Any, ...]:
+    """Parse one log line into a staging_events row; raises RejectedLine."""
+    objects = list(_objects(text))
+    if len(objects) != 1:
+        raise RejectedLine(f"expected one JSON object per line, found {len(objects)}")
+    record = objects[0]
+    values = [_typed(record, field, kind, required) for field, kind, required in _EVENT_FIELDS]
+    artist, song = values[0], values[13]
+    return (partition_key, source_key, line_number, *values, repair_mojibake(artist), repair_mojibake(song))
+
+
+def parse_events(
+    partition_key: str, source_key: str, lines: Iterable[bytes], rejected: list[Rejection]
+) -> Iterator[tuple[Any, ...]]:
+    """Yield staging rows for every good line of one log object; append the bad ones to rejected."""
+    for line_number, raw in enumerate(lines, start=1):
+        try:
+            yield event_row(partition_key, source_key, line_number, _decode(raw))
+        except RejectedLine as exc:
+            rejected.append(Rejection(source_key, line_number, str(exc), _raw_text(raw)))
+
+
+def parse_songs(source_key: str, lines: Iterable[bytes], rejected: list[Rejection]) -> Iterator[tuple[Any, ...]]:
+    """Yield staging_songs rows for every record of one song object (records numbered from 1)."""
+    record_number = 0
+    for line_number, raw in enumerate(lines, start=1):
+        try:
+            objects = list(_objects(_decode(raw)))
+            if not objects:
+                raise RejectedLine("empty line")
+            rows = [
+                tuple(_typed(obj, field, kind, required) for field, kind, required in _SONG_FIELDS)
+                for obj in objects
+            ]
+        except RejectedLine as exc:
+            record_number += 1
+            rejected.append(Rejection(source_key, record_number, f"line {line_number}: {exc}", _raw_text(raw)))
+            continue
+        for row in rows:
+            record_number += 1
+            yield (source_key, record_number, *row)
+
+
+def iter_lines(stream: Iterable[bytes]) -> Iterator[bytes]:
+    """Split a binary stream into lines without their terminators.
+
+    Objects end without a trailing newline, so the last line is whatever follows the final
+    newline; a blank last line (file ending in a newline) is not a record.
+    """
+    buffer = b""
+    for chunk in stream:
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\n")
+        for line in complete:
+            yield line.rstrip(b"\r")
+    if buffer.strip():
+        yield buffer.rstrip(b"\r")
