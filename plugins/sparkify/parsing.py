@@ -17,32 +17,78 @@ MAX_LINE_BYTES = 64 * 1024
 RAW_TEXT_LIMIT = 2000
 
 EVENT_COLUMNS: tuple[str, ...] = (
-    "partition_key", "source_key", "line_number",
-    "artist", "auth", "first_name", "gender", "item_in_session", "last_name", "length",
-    "level", "location", "method", "page", "registration", "session_id", "song", "status",
-    "ts", "user_agent", "user_id", "artist_clean", "song_clean",
+    "partition_key",
+    "source_key",
+    "line_number",
+    "artist",
+    "auth",
+    "first_name",
+    "gender",
+    "item_in_session",
+    "last_name",
+    "length",
+    "level",
+    "location",
+    "method",
+    "page",
+    "registration",
+    "session_id",
+    "song",
+    "status",
+    "ts",
+    "user_agent",
+    "user_id",
+    "artist_clean",
+    "song_clean",
 )
 SONG_COLUMNS: tuple[str, ...] = (
-    "source_key", "line_number",
-    "num_songs", "artist_id", "artist_latitude", "artist_longitude", "artist_location",
-    "artist_name", "song_id", "title", "duration", "year",
+    "source_key",
+    "line_number",
+    "num_songs",
+    "artist_id",
+    "artist_latitude",
+    "artist_longitude",
+    "artist_location",
+    "artist_name",
+    "song_id",
+    "title",
+    "duration",
+    "year",
 )
 REJECT_COLUMNS: tuple[str, ...] = ("partition_key", "source_key", "line_number", "reason", "raw_line")
 
 # JSON field -> (expected kind, required). Kinds: str, int, num.
 _EVENT_FIELDS: tuple[tuple[str, str, bool], ...] = (
-    ("artist", "str", False), ("auth", "str", False), ("firstName", "str", False),
-    ("gender", "str", False), ("itemInSession", "int", False), ("lastName", "str", False),
-    ("length", "num", False), ("level", "str", False), ("location", "str", False),
-    ("method", "str", False), ("page", "str", True), ("registration", "num", False),
-    ("sessionId", "int", False), ("song", "str", False), ("status", "int", False),
-    ("ts", "int", True), ("userAgent", "str", False), ("userId", "str", True),
+    ("artist", "str", False),
+    ("auth", "str", False),
+    ("firstName", "str", False),
+    ("gender", "str", False),
+    ("itemInSession", "int", False),
+    ("lastName", "str", False),
+    ("length", "num", False),
+    ("level", "str", False),
+    ("location", "str", False),
+    ("method", "str", False),
+    ("page", "str", True),
+    ("registration", "num", False),
+    ("sessionId", "int", False),
+    ("song", "str", False),
+    ("status", "int", False),
+    ("ts", "int", True),
+    ("userAgent", "str", False),
+    ("userId", "str", True),
 )
 _SONG_FIELDS: tuple[tuple[str, str, bool], ...] = (
-    ("num_songs", "int", False), ("artist_id", "str", True), ("artist_latitude", "num", False),
-    ("artist_longitude", "num", False), ("artist_location", "str", False),
-    ("artist_name", "str", False), ("song_id", "str", True), ("title", "str", False),
-    ("duration", "num", False), ("year", "int", False),
+    ("num_songs", "int", False),
+    ("artist_id", "str", True),
+    ("artist_latitude", "num", False),
+    ("artist_longitude", "num", False),
+    ("artist_location", "str", False),
+    ("artist_name", "str", False),
+    ("song_id", "str", True),
+    ("title", "str", False),
+    ("duration", "num", False),
+    ("year", "int", False),
 )
 
 
@@ -169,8 +215,7 @@ def parse_songs(source_key: str, lines: Iterable[bytes], rejected: list[Rejectio
             if not objects:
                 raise RejectedLine("empty line")
             rows = [
-                tuple(_typed(obj, field, kind, required) for field, kind, required in _SONG_FIELDS)
-                for obj in objects
+                tuple(_typed(obj, field, kind, required) for field, kind, required in _SONG_FIELDS) for obj in objects
             ]
         except RejectedLine as exc:
             record_number += 1

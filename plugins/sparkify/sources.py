@@ -83,7 +83,7 @@ class S3Source:
         bucket, _, prefix = self.uri.removeprefix("s3://").partition("/")
         return bucket, prefix.strip("/")
 
-    def _hook(self):  # noqa: ANN202 - S3Hook import is deferred to keep DAG parsing light
+    def _hook(self):
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
         return S3Hook(aws_conn_id=self.aws_conn_id)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+
 from sparkify.config import (
     REPO_ROOT,
     SCHEMA_PATH,
@@ -182,7 +183,7 @@ def test_kwargs_are_plain_json(sql_dir: Path) -> None:
         "check_type": "row_count",
         "severity": "error",
         "scope": "partition",
-        "params": {"min": 1},
+        "check_params": {"min": 1},
     }
     everything = cfg.check_kwargs()
     assert len(everything) == 11
@@ -190,8 +191,8 @@ def test_kwargs_are_plain_json(sql_dir: Path) -> None:
     assert json.loads(json.dumps(dims)) == dims
     assert json.loads(json.dumps(everything)) == everything
     # A task mutating its kwargs must not leak into the config.
-    everything[5]["params"]["values"].append("gold")
-    assert cfg.check_kwargs()[5]["params"]["values"] == ["free", "paid"]
+    everything[5]["check_params"]["values"].append("gold")
+    assert cfg.check_kwargs()[5]["check_params"]["values"] == ["free", "paid"]
 
 
 def test_defaults_for_severity_and_scope(

@@ -61,7 +61,10 @@ class DataQualityCheckOperator(BaseOperator):
         verdict = judge(self.check_type, observed, self.check_params)
         status = "passed" if verdict.passed else "failed"
         scope = f"partition {self.partition_key}" if partition_column else "whole table"
-        message = f"check {self.name} ({self.check_type} on {self.table}, {scope}): {status}, observed={observed}, expected {verdict.threshold}"
+        message = (
+            f"check {self.name} ({self.check_type} on {self.table}, {scope}): {status}, "
+            f"observed={observed}, expected {verdict.threshold}"
+        )
         if verdict.passed:
             self.log.info(message)
         elif self.severity == "warn":

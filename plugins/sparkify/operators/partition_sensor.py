@@ -19,7 +19,9 @@ class PartitionObjectsSensor(BaseSensorOperator):
 
     template_fields = ("partition_key",)
 
-    def __init__(self, *, partition_key: str = "{{ partition_key }}", config_path: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, partition_key: str = "{{ partition_key }}", config_path: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.partition_key = partition_key
         self.config_path = config_path

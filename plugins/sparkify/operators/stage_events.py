@@ -5,8 +5,8 @@ from __future__ import annotations
 from itertools import chain
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
 
 from sparkify.config import load_config
 from sparkify.parsing import EVENT_COLUMNS, REJECT_COLUMNS, Rejection, iter_lines, parse_events
@@ -24,7 +24,9 @@ class StageEventsOperator(BaseOperator):
     template_fields = ("partition_key",)
     ui_color = "#fdebd0"
 
-    def __init__(self, *, partition_key: str = "{{ partition_key }}", config_path: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, partition_key: str = "{{ partition_key }}", config_path: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.partition_key = partition_key
         self.config_path = config_path
@@ -53,7 +55,11 @@ class StageEventsOperator(BaseOperator):
         for rejection in rejected[:20]:
             self.log.warning("rejected %s line %d: %s", rejection.source_key, rejection.line_number, rejection.reason)
         self.log.info(
-            "partition %s: %d object(s), %d rows loaded, %d rejected", self.partition_key, len(objects), loaded, len(rejected)
+            "partition %s: %d object(s), %d rows loaded, %d rejected",
+            self.partition_key,
+            len(objects),
+            loaded,
+            len(rejected),
         )
         return {
             "partition_key": self.partition_key,

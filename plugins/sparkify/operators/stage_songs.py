@@ -47,6 +47,14 @@ class StageSongsOperator(BaseOperator):
             )
         self.log.info(
             "song catalogue: %d object(s) listed, %d new or changed, %d rows loaded, %d rejected",
-            len(listed), len(pending), loaded, rejected_count,
+            len(listed),
+            len(pending),
+            loaded,
+            rejected_count,
         )
-        return {"objects_listed": len(listed), "objects_loaded": len(pending), "rows_loaded": loaded, "rejected": rejected_count}
+        return {
+            "objects_listed": len(listed),
+            "objects_loaded": len(pending),
+            "rows_loaded": loaded,
+            "rejected": rejected_count,
+        }
