@@ -1,0 +1,80 @@
+"""Both DAGs import cleanly, use the partitioned timetables, and map exactly config.json's entries."""
+
+from __future__ import annotations
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk import AssetAll, CronPartitionTimetable, IdentityMapper, PartitionedAssetTimetable
+
+from sparkify.assets import STAGING_EVENTS, STAGING_SONGS, WAREHOUSE_MARTS
+from sparkify.config import REPO_ROOT, load_config
+
+
+@pytest.fixture(scope="module")
+def dagbag() -> DagBag:
+    return DagBag(dag_folder=str(REPO_ROOT / "dags"))
+
+
+def test_no_import_errors(dagbag: DagBag) -> None:
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == {"sparkify_staging", "sparkify_transform"}
+
+
+def test_staging_schedule_is_daily_utc_partitions(dagbag: DagBag) -> None:
+    dag = dagbag.get_dag("sparkify_staging")
+    timetable = dag.timetable
+    assert isinstance(timetable, CronPartitionTimetable)
+    assert timetable.expression == "0 0 * * *"
+    assert timetable.key_format == "%Y-%m-%d"
+    assert timetable.run_offset == -1
+    assert str(timetable.timezone) == "UTC"
+    assert dag.catchup is False
+    assert dag.start_date.isoformat().startswith("2018-11-01")
+    assert dag.tags and dag.doc_md
+
+
+def test_transform_schedule_is_partitioned_on_both_staging_assets(dagbag: DagBag) -> None:
+    dag = dagbag.get_dag("sparkify_transform")
+    timetable = dag.timetable
+    assert isinstance(timetable, PartitionedAssetTimetable)
+    assert isinstance(timetable.default_partition_mapper, IdentityMapper)
+    condition = timetable.asset_condition
+    assert isinstance(condition, AssetAll)  # both assets required, not either
+    assert {asset.name for asset in condition.objects} == {STAGING_EVENTS.name, STAGING_SONGS.name}
+
+
+def test_staging_publishes_both_assets_after_checks(dagbag: DagBag) -> None:
+    dag = dagbag.get_dag("sparkify_staging")
+    publish = dag.get_task("publish")
+    assert {a.name for a in publish.outlets} == {STAGING_EVENTS.name, STAGING_SONGS.name}
+    assert "check" in publish.upstream_task_ids
+    assert dag.get_task("check").upstream_task_ids == {"stage_events", "stage_songs"}
+
+
+def _expanded(dag, task_id: str) -> list[dict]:
+    task = dag.get_task(task_id)
+    assert task.is_mapped
+    return list(task.expand_input.value)
+
+
+def test_transform_maps_exactly_the_configured_dimensions_and_checks(dagbag: DagBag) -> None:
+    config = load_config()
+    dag = dagbag.get_dag("sparkify_transform")
+    assert _expanded(dag, "load_dimension") == config.dimension_kwargs()
+    assert _expanded(dag, "check") == config.check_kwargs(config.transform_checks())
+    assert [d["name"] for d in _expanded(dag, "load_dimension")] == ["users", "songs", "artists", "time"]
+    assert dag.get_task("load_dimension").upstream_task_ids == {"load_fact_songplays"}
+    assert {a.name for a in dag.get_task("publish").outlets} == {WAREHOUSE_MARTS.name}
+
+
+def test_staging_maps_exactly_the_staging_checks(dagbag: DagBag) -> None:
+    config = load_config()
+    dag = dagbag.get_dag("sparkify_staging")
+    assert _expanded(dag, "check") == config.check_kwargs(config.staging_checks())
+    assert {c["table"] for c in _expanded(dag, "check")} <= {"staging_events", "staging_songs"}
+
+
+def test_mapped_tasks_are_named_by_table_or_check() -> None:
+    dag = DagBag(dag_folder=str(REPO_ROOT / "dags")).get_dag("sparkify_transform")
+    for task_id in ("load_dimension", "check"):
+        assert dag.get_task(task_id).partial_kwargs.get("map_index_template") == "{{ task.name }}"
