@@ -91,9 +91,7 @@ def _request(
             raw = resp.read().decode()
             return resp.status, (json.loads(raw) if raw else None)
     except urllib.error.HTTPError as exc:
-        raise AirflowApiError(
-            method, url, exc.code, exc.read().decode(errors="replace")
-        ) from None
+        raise AirflowApiError(method, url, exc.code, exc.read().decode(errors="replace")) from None
 
 
 def get_token(refresh: bool = False) -> str:
@@ -116,9 +114,7 @@ def api(method: str, path: str, body: JSON | None = None, timeout: float = 30.0)
     except AirflowApiError as exc:
         if exc.status != 401:
             raise
-        return _request(
-            method, path, body, token=get_token(refresh=True), timeout=timeout
-        )[1]
+        return _request(method, path, body, token=get_token(refresh=True), timeout=timeout)[1]
 
 
 def health() -> JSON:
@@ -154,9 +150,7 @@ def wait_healthy(timeout: float = 180.0, interval: float = 1.0) -> JSON:
         except (OSError, AirflowApiError, ValueError) as exc:
             last = repr(exc)
         time.sleep(interval)
-    raise TimeoutError(
-        f"Airflow not healthy after {timeout:.0f} s; last health: {last}"
-    )
+    raise TimeoutError(f"Airflow not healthy after {timeout:.0f} s; last health: {last}")
 
 
 def get_dag(dag_id: str) -> JSON:
@@ -176,8 +170,7 @@ def wait_for_dag(dag_id: str, timeout: float = 120.0, interval: float = 1.0) -> 
             pass
         if time.monotonic() >= deadline:
             raise TimeoutError(
-                f"DAG {dag_id!r} not parsed after {timeout:.0f} s (see import errors: "
-                f"{base_url()}/api/v2/importErrors)"
+                f"DAG {dag_id!r} not parsed after {timeout:.0f} s (see import errors: {base_url()}/api/v2/importErrors)"
             )
         time.sleep(interval)
 
@@ -187,15 +180,11 @@ def import_errors() -> list[JSON]:
 
 
 def unpause(dag_id: str) -> JSON:
-    return api(
-        "PATCH", f"/api/v2/dags/{urllib.parse.quote(dag_id)}", {"is_paused": False}
-    )
+    return api("PATCH", f"/api/v2/dags/{urllib.parse.quote(dag_id)}", {"is_paused": False})
 
 
 def pause(dag_id: str) -> JSON:
-    return api(
-        "PATCH", f"/api/v2/dags/{urllib.parse.quote(dag_id)}", {"is_paused": True}
-    )
+    return api("PATCH", f"/api/v2/dags/{urllib.parse.quote(dag_id)}", {"is_paused": True})
 
 
 def trigger_partition(dag_id: str, key: str, conf: JSON | None = None) -> JSON:
@@ -209,9 +198,7 @@ def list_dag_runs(dag_id: str, page_size: int = 100) -> list[JSON]:
     runs: list[JSON] = []
     offset = 0
     while True:
-        query = urllib.parse.urlencode(
-            {"limit": page_size, "offset": offset, "order_by": "id"}
-        )
+        query = urllib.parse.urlencode({"limit": page_size, "offset": offset, "order_by": "id"})
         page = api("GET", f"/api/v2/dags/{urllib.parse.quote(dag_id)}/dagRuns?{query}")
         batch = page.get("dag_runs", [])
         runs.extend(batch)
@@ -226,9 +213,7 @@ def _print(obj: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("health")
     sub.add_parser("token")
@@ -267,14 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "trigger":
             for key in args.partition_key:
                 run = trigger_partition(args.dag_id, key)
-                print(
-                    f"{args.dag_id}: {run['dag_run_id']} partition_key={run.get('partition_key')}"
-                )
+                print(f"{args.dag_id}: {run['dag_run_id']} partition_key={run.get('partition_key')}")
         elif args.cmd == "runs":
             for run in list_dag_runs(args.dag_id):
-                print(
-                    f"{run['dag_run_id']}\t{run.get('run_type')}\t{run.get('partition_key')}\t{run['state']}"
-                )
+                print(f"{run['dag_run_id']}\t{run.get('run_type')}\t{run.get('partition_key')}\t{run['state']}")
         elif args.cmd == "import-errors":
             _print(import_errors())
         elif args.cmd == "get":

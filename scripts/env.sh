@@ -15,6 +15,13 @@ export SPARKIFY_STATE="${SPARKIFY_STATE:-$REPO/.state/demo}"
 mkdir -p "$SPARKIFY_STATE"
 SPARKIFY_STATE="$(cd "$SPARKIFY_STATE" && pwd)"
 export SPARKIFY_STATE
+# Values derived from the state dir and ports, dropped when an environment exported for another
+# stack is re-sourced with a different SPARKIFY_STATE / port (e.g. `make test` from a demo shell).
+if [[ -n "${SPARKIFY_ENV_KEY:-}" && "$SPARKIFY_ENV_KEY" != "$SPARKIFY_STATE|${SPARKIFY_PG_PORT:-55432}|${AIRFLOW_PORT:-8080}" ]]; then
+    unset SPARKIFY_PG_ROOT SPARKIFY_PGDATA AIRFLOW_HOME AIRFLOW__API__BASE_URL \
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL SPARKIFY_WORKER_LOG_PORT SPARKIFY_TRIGGER_LOG_PORT
+fi
+export SPARKIFY_ENV_KEY="$SPARKIFY_STATE|${SPARKIFY_PG_PORT:-55432}|${AIRFLOW_PORT:-8080}"
 export SPARKIFY_SECRETS="$SPARKIFY_STATE/secrets"
 export SPARKIFY_LOGS="$SPARKIFY_STATE/logs"
 export SPARKIFY_PIDS="$SPARKIFY_STATE/pids"

@@ -1,0 +1,46 @@
+# Sparkify pipeline — local stack. `make demo`, `make test`, `make down`, `make psql ARGS=...`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+UV_VERSION := $(shell sed -n "s/^uv==//p" requirements-dev.txt)
+STAMP := $(VENV)/.requirements.stamp
+ARGS ?=
+
+.PHONY: help venv demo test down psql lint
+
+help:
+	@echo "make demo   backfill the sample month on the local stack and print a summary"
+	@echo "make test   run the test suite (ARGS=... is passed to pytest)"
+	@echo "make down   stop Airflow and Postgres of the demo and test stacks"
+	@echo "make psql   psql on the demo warehouse (ARGS='-c \"select 1\"')"
+	@echo "make lint   ruff check ."
+
+venv: $(STAMP)
+
+# Rebuilt only when the pinned files change.
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip -q
+	@$(VENV)/bin/uv --version 2>/dev/null | grep -qF "uv $(UV_VERSION)" || $(VENV)/bin/python -m pip install -q "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python -r requirements.txt -r requirements-dev.txt
+	@touch $@
+
+demo: venv
+	scripts/demo.sh
+
+test: venv
+	scripts/test.sh $(ARGS)
+
+down:
+	-scripts/airflow.sh stop
+	-scripts/postgres.sh stop
+	-. scripts/test-env.sh && scripts/airflow.sh stop
+	-. scripts/test-env.sh && scripts/postgres.sh stop
+
+psql:
+	@scripts/postgres.sh psql $(ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
