@@ -21,6 +21,12 @@ log() { printf '[airflow] %s\n' "$*" >&2; }
 
 pid_file() { echo "$SPARKIFY_PIDS/$1.pid"; }
 
+# True while process group $1 has a member that is not a zombie (a zombie leader still answers
+# kill -0 until its new parent reaps it, which some container inits never do).
+group_alive() {
+    ps -o stat= -g "$1" 2>/dev/null | grep -qv '^Z'
+}
+
 # PID of a running component, or nothing. Guards against stale PID files and reused PIDs.
 running_pid() {
     local f pid
@@ -30,7 +36,7 @@ running_pid() {
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q airflow; then
         echo "$pid"
-    elif kill -0 -- "-$pid" 2>/dev/null; then
+    elif group_alive "$pid"; then
         # Leader gone but its process group lives on (children still exiting): still "running".
         echo "$pid"
     else
@@ -70,12 +76,12 @@ stop_components() {
     done
     for ((i = 0; i < STOP_TIMEOUT * 5; i++)); do
         alive=0
-        for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+        for pid in "${pids[@]}"; do group_alive "$pid" && alive=1; done
         ((alive)) || break
         sleep 0.2
     done
     for pid in "${pids[@]}"; do
-        if kill -0 -- "-$pid" 2>/dev/null; then
+        if group_alive "$pid"; then
             log "process group $pid still alive after ${STOP_TIMEOUT}s: KILL"
             kill -KILL -- "-$pid" 2>/dev/null || true
         fi

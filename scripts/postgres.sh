@@ -18,7 +18,8 @@ log() { printf '[postgres] %s\n' "$*" >&2; }
 if [[ $(id -u) -eq 0 ]]; then
     PG_OS_USER=postgres
     # cd /: the postgres user may not be allowed into the caller's cwd (e.g. /root/...).
-    as_pg() { (cd / && runuser -u postgres -- "$@"); }
+    RUNUSER="$(command -v runuser || echo /usr/sbin/runuser)"   # /usr/sbin may not be on PATH
+    as_pg() { (cd / && "$RUNUSER" -u postgres -- "$@"); }
 else
     PG_OS_USER="$(id -un)"
     as_pg() { "$@"; }
