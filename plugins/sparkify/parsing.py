@@ -140,6 +140,13 @@ def _typed(record: dict[str, Any], field: str, kind: str, required: bool) -> Any
             return str(value)
         if not isinstance(value, str):
             raise RejectedLine(f"field {field!r}: expected string, got {type(value).__name__}")
+        if "\x00" in value:
+            raise RejectedLine(f"field {field!r}: contains a NUL character")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise RejectedLine(f"field {field!r}: contains an unpaired surrogate escape") from None
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RejectedLine(f"field {field!r}: expected number, got {type(value).__name__}")
@@ -181,7 +188,7 @@ def _objects(text: str) -> Iterator[dict[str, Any]]:
 
 
 def _raw_text(raw: bytes) -> str:
-    return raw[:RAW_TEXT_LIMIT].decode("utf-8", errors="backslashreplace")
+    return raw[:RAW_TEXT_LIMIT].decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
 
 
 def event_row(partition_key: str, source_key: str, line_number: int, text: str) -> tuple[Any, ...]:

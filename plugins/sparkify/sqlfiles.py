@@ -15,12 +15,12 @@ import jinja2
 
 from sparkify.config import SQL_DIR
 
-IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 def quote_ident(name: str) -> str:
     """Quote one identifier after checking it against the config allow-list pattern."""
-    if not IDENTIFIER.match(name):
+    if not IDENTIFIER.fullmatch(name):
         raise ValueError(f"invalid SQL identifier {name!r}: must match {IDENTIFIER.pattern}")
     return f'"{name}"'
 

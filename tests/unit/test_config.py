@@ -380,13 +380,16 @@ def test_bad_identifier(
     assert "$.checks[2].columns[1]: '1start' is not a valid identifier" in message
 
 
-def test_loose_identifiers_for_conn_ids_and_schema(
-    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
+def test_loose_identifiers_for_conn_ids_strict_for_schema(
+    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path, load_bad: Callable[..., ConfigError]
 ) -> None:
-    base["warehouse"]["schema"] = "Analytics"
     base["warehouse"]["conn_id"] = "Redshift_Default"
-    cfg = load_config(write(base), sql_dir=sql_dir)
-    assert cfg.warehouse.schema == "Analytics"
+    assert load_config(write(base), sql_dir=sql_dir).warehouse.conn_id == "Redshift_Default"
+    # The schema is rendered into SQL, so it follows the strict identifier rule (as quote_ident does).
+    base["warehouse"]["schema"] = "Analytics"
+    assert "$.warehouse.schema: 'Analytics' is not a valid identifier" in str(load_bad(base))
+    base["warehouse"]["schema"] = "public\n"
+    assert "$.warehouse.schema:" in str(load_bad(base))
 
 
 def test_bad_mode(base: dict[str, Any], load_bad: Callable[..., ConfigError]) -> None:
