@@ -69,9 +69,9 @@ class Project:
             LoadDimensionOperator(task_id="dim", partition_key=partition_key, config_path=path, **kwargs).execute({})
         if run_checks:
             for kwargs in config.check_kwargs():
-                DataQualityCheckOperator(task_id="check", partition_key=partition_key, config_path=path, **kwargs).execute(
-                    {}
-                )
+                DataQualityCheckOperator(
+                    task_id="check", partition_key=partition_key, config_path=path, **kwargs
+                ).execute({})
 
     def run(self, partition_keys: list[str], concurrency: int = 1) -> None:
         """Stage then transform each partition (like one staging run + its triggered transform run)."""

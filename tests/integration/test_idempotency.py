@@ -33,18 +33,22 @@ def test_generated_sample_counts_match_the_generator(make_project, sample) -> No
     assert project.scalar("SELECT COUNT(*) FROM songplays WHERE song_id IS NOT NULL") == counts["nextsong_matched"]
     assert project.scalar("SELECT COUNT(*) FROM rejected_lines") == 0
     # Every partition's fact rows carry that partition's key and fall on that UTC day.
-    assert project.scalar(
-        "SELECT COUNT(*) FROM songplays WHERE CAST(start_time AS DATE) <> CAST(partition_key AS DATE)"
-    ) == 0
+    assert (
+        project.scalar("SELECT COUNT(*) FROM songplays WHERE CAST(start_time AS DATE) <> CAST(partition_key AS DATE)")
+        == 0
+    )
     # Latest level wins: each user's level equals the level of their newest event.
-    assert project.scalar(
-        """
+    assert (
+        project.scalar(
+            """
         SELECT COUNT(*) FROM users u
         JOIN (SELECT DISTINCT ON (user_id) user_id, level FROM staging_events WHERE user_id <> ''
               ORDER BY user_id, ts DESC, level DESC) latest USING (user_id)
         WHERE u.level <> latest.level
         """
-    ) == 0
+        )
+        == 0
+    )
     assert project.scalar("SELECT COUNT(*) FROM time") == project.scalar(
         "SELECT COUNT(DISTINCT start_time) FROM songplays"
     )
@@ -70,8 +74,10 @@ def test_reverse_and_concurrent_orders_are_identical(make_project, sample) -> No
     assert reverse.checksums() == expected
 
     concurrent = make_project(source)
-    concurrent.run(["2018-11-04", "2018-11-02", "2018-11-06", "2018-11-01", "2018-11-05", "2018-11-03", "2018-11-02"],
-                   concurrency=4)
+    concurrent.run(
+        ["2018-11-04", "2018-11-02", "2018-11-06", "2018-11-01", "2018-11-05", "2018-11-03", "2018-11-02"],
+        concurrency=4,
+    )
     assert concurrent.checksums() == expected
 
 

@@ -21,7 +21,8 @@ def test_reference_figures(make_project, shared_sample: Path) -> None:
     assert project.scalar("SELECT COUNT(*) FROM rejected_lines") == 0
     # The one match needs the mojibake repair: no raw log string equals a catalogue string.
     matched = project.query(
-        "SELECT s.title, a.name FROM songplays p JOIN songs s USING (song_id) JOIN artists a ON a.artist_id = p.artist_id"
+        "SELECT s.title, a.name FROM songplays p JOIN songs s USING (song_id)"
+        " JOIN artists a ON a.artist_id = p.artist_id"
     )
     assert len(matched) == 1
     # Logged-out events (user_id '') are never songplays; user agents lose their wrapping quotes.

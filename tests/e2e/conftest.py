@@ -1,0 +1,132 @@
+"""End-to-end fixtures: the real Airflow components (scheduler, dag-processor, triggerer,
+api-server) of the test stack, on a fresh metadata database, with generated data.
+
+make test (scripts/test.sh) exports the test stack's environment and starts Postgres; this
+fixture owns Airflow: it stops any running test Airflow, recreates the metadata DB so earlier
+runs cannot satisfy assertions, starts the components with SPARKIFY_SOURCE/SPARKIFY_CONFIG
+pointing at this session's data and schema, and stops them by PID afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import psycopg
+import pytest
+
+from sparkify.config import REPO_ROOT
+
+pytestmark = pytest.mark.e2e
+SCRIPTS = REPO_ROOT / "scripts"
+
+
+def _api() -> ModuleType:
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        import airflow_api
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    return airflow_api
+
+
+@dataclass
+class Stack:
+    """The running test stack and what the session generated for it."""
+
+    api: ModuleType
+    schema: str
+    warehouse_url: str
+    counts: dict[str, Any]
+
+    def airflow(self, *args: str, timeout: float = 120) -> str:
+        done = subprocess.run(["airflow", *args], capture_output=True, text=True, timeout=timeout, check=False)
+        assert done.returncode == 0, f"airflow {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    def wait_for_runs(
+        self, dag_id: str, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 420
+    ) -> list[dict[str, Any]]:
+        """Poll the REST API until done(runs) holds; fail with the last runs seen otherwise."""
+        deadline = time.monotonic() + timeout
+        runs: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            runs = self.api.list_dag_runs(dag_id)
+            if done(runs):
+                return runs
+            time.sleep(3)
+        pytest.fail(f"timed out after {timeout}s waiting for {dag_id} runs; last seen: {json.dumps(runs, default=str)}")
+
+    def scalar(self, sql: str) -> Any:
+        with psycopg.connect(self.warehouse_url) as conn:
+            conn.execute(f'SET search_path TO "{self.schema}"')
+            return conn.execute(sql).fetchone()[0]
+
+
+def _require_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run the suite with `make test` (scripts/test.sh exports the test stack)")
+    return value
+
+
+def _recreate_metadata_db() -> None:
+    """A clean Airflow metadata DB: no runs, backfills or asset events from earlier sessions."""
+    url = _require_env("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN").replace("postgresql+psycopg2://", "postgresql://")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, generator: ModuleType) -> Iterator[Stack]:
+    warehouse_url = _require_env("SPARKIFY_WAREHOUSE_URL")
+    _require_env("AIRFLOW_HOME")
+    subprocess.run([str(SCRIPTS / "airflow.sh"), "stop"], check=True, timeout=120)
+    _recreate_metadata_db()
+
+    data = tmp_path_factory.mktemp("e2e-data")
+    counts = generator.generate(
+        data,
+        dt.date(2018, 11, 1),
+        dt.date(2018, 11, 3),
+        users=40,
+        events_per_day=300,
+        songs=40,
+        match_share=0.2,
+        seed=3,
+    )
+    schema = f"e2e_{uuid.uuid4().hex[:8]}"
+    document = json.loads((REPO_ROOT / "config.json").read_text())
+    document["warehouse"]["schema"] = schema
+    config_path = tmp_path_factory.mktemp("e2e-config") / "config.json"
+    config_path.write_text(json.dumps(document))
+    env = {"SPARKIFY_SOURCE": str(data), "SPARKIFY_CONFIG": str(config_path)}
+    os.environ.update(env)  # inherited by the Airflow processes and the airflow CLI calls
+    try:
+        subprocess.run([str(SCRIPTS / "airflow.sh"), "start"], check=True, timeout=400)
+        api = _api()
+        api.wait_for_dag("sparkify_staging", timeout=180)
+        api.wait_for_dag("sparkify_transform", timeout=180)
+        yield Stack(api, schema, warehouse_url, counts)
+    finally:
+        subprocess.run([str(SCRIPTS / "airflow.sh"), "stop"], check=False, timeout=120)
+        for key in env:
+            os.environ.pop(key, None)
+        with psycopg.connect(warehouse_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
