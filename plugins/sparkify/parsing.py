@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 MAX_LINE_BYTES = 64 * 1024
 RAW_TEXT_LIMIT = 2000
 
@@ -191,24 +193,46 @@ def _raw_text(raw: bytes) -> str:
     return raw[:RAW_TEXT_LIMIT].decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
 
 
-def event_row(partition_key: str, source_key: str, line_number: int, text: str) -> tuple[Any, ...]:
-    """Parse one log line into a staging_events row; raises RejectedLine."""
-    objects = list(_objects(text))
-    if len(objects) != 1:
-        raise RejectedLine(f"expected one JSON object per line, found {len(objects)}")
-    record = objects[0]
+def _event_values(partition_key: str, source_key: str, line_number: int, record: dict[str, Any]) -> tuple[Any, ...]:
     values = [_typed(record, field, kind, required) for field, kind, required in _EVENT_FIELDS]
     artist, song = values[0], values[13]
     return (partition_key, source_key, line_number, *values, repair_mojibake(artist), repair_mojibake(song))
 
 
+def event_row(partition_key: str, source_key: str, line_number: int, text: str) -> tuple[Any, ...]:
+    """Parse one log line into a staging_events row; raises RejectedLine."""
+    objects = list(_objects(text))
+    if len(objects) != 1:
+        raise RejectedLine(f"expected one JSON object per line, found {len(objects)}")
+    return _event_values(partition_key, source_key, line_number, objects[0])
+
+
+def _fast_object(raw: bytes) -> dict[str, Any] | None:
+    """orjson parse of a well-formed line (about 4x faster than json); None sends it the slow way."""
+    if len(raw) > MAX_LINE_BYTES:
+        return None
+    try:
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def parse_events(
     partition_key: str, source_key: str, lines: Iterable[bytes], rejected: list[Rejection]
 ) -> Iterator[tuple[Any, ...]]:
-    """Yield staging rows for every good line of one log object; append the bad ones to rejected."""
+    """Yield staging rows for every good line of one log object; append the bad ones to rejected.
+
+    Good lines take the orjson fast path; anything orjson refuses is re-parsed with the stdlib
+    decoder, which finds the precise reason (column, field) stored with the rejection.
+    """
     for line_number, raw in enumerate(lines, start=1):
         try:
-            yield event_row(partition_key, source_key, line_number, _decode(raw))
+            record = _fast_object(raw)
+            if record is not None:
+                yield _event_values(partition_key, source_key, line_number, record)
+            else:
+                yield event_row(partition_key, source_key, line_number, _decode(raw))
         except RejectedLine as exc:
             rejected.append(Rejection(source_key, line_number, str(exc), _raw_text(raw)))
 
