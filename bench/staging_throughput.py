@@ -102,7 +102,8 @@ def main() -> int:
                     best = min(best, time.perf_counter() - start)
                     assert rows == args.events, (name, rows)
                 results[name] = args.events / best
-                print(f"{name:24s} {args.events:>9d} rows {size_mb:7.1f} MB  {best:6.2f} s  {results[name]:>10,.0f} rows/s")
+                rate = results[name]
+                print(f"{name:24s} {args.events:>9d} rows {size_mb:7.1f} MB  {best:6.2f} s  {rate:>10,.0f} rows/s")
             conn.execute("DROP SCHEMA IF EXISTS bench CASCADE")
             conn.commit()
     ratio = results["python_parse_copy_rows"] / results["copy_raw_parse_in_sql"]
