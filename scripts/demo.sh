@@ -2,6 +2,7 @@
 # make demo: the pipeline end to end on the local stack (demo state dir, Postgres 55432, Airflow 8080).
 #
 #   START=2018-11-01 END=2018-11-30   partition range (inclusive)
+#   DEMO_TIMEOUT=2400                 seconds to wait for the runs (then exit 2)
 #   SPARKIFY_SOURCE=/some/folder      load that folder (song_data/, log_data/YYYY/MM/...) instead
 #                                     of generating sample data
 # Services stay up afterwards for browsing the UI; `make down` stops them.
@@ -44,12 +45,16 @@ python scripts/airflow_api.py wait-dag "$TRANSFORM_DAG" "$STAGING_DAG" --timeout
 # Consumer first, so no asset event arrives while it is paused.
 python scripts/airflow_api.py unpause "$TRANSFORM_DAG" "$STAGING_DAG"
 
+# Airflow allows one backfill per DAG at a time and marks a finished one complete only every
+# 30 s: wait for an earlier `make demo`'s backfill (finished or interrupted) before creating ours.
+python scripts/demo_summary.py --wait-backfill-idle --timeout "${DEMO_TIMEOUT:-2400}"
 say "backfill $STAGING_DAG $START..$END"
 airflow backfill create --dag-id "$STAGING_DAG" --from-date "$START" --to-date "$END" \
     --max-active-runs "${MAX_ACTIVE_RUNS:-4}" --reprocess-behavior "${REPROCESS:-completed}"
 
-# TODO(pipeline owner): wait for the backfill and every asset-triggered transform run to finish.
+# Wait for every backfill run and the asset-triggered transform run of each of its partitions,
+# then print the summary. Exit 0 only if all of them succeeded (1: a run failed, 2: timeout).
 rc=0
-python scripts/demo_summary.py --start "$START" --end "$END" || rc=$?
-say "wall time $(($(date +%s) - t0)) s"
+python scripts/demo_summary.py --start "$START" --end "$END" --t0 "$t0" --timeout "${DEMO_TIMEOUT:-2400}" || rc=$?
+say "done in $(($(date +%s) - t0)) s (exit $rc); services stay up for the UI until \`make down\`"
 exit "$rc"
