@@ -21,7 +21,7 @@ def test_no_import_errors(dagbag: DagBag) -> None:
 
 
 def test_staging_schedule_is_daily_utc_partitions(dagbag: DagBag) -> None:
-    dag = dagbag.get_dag("sparkify_staging")
+    dag = dagbag.dags["sparkify_staging"]
     timetable = dag.timetable
     assert isinstance(timetable, CronPartitionTimetable)
     assert timetable.expression == "0 0 * * *"
@@ -34,7 +34,7 @@ def test_staging_schedule_is_daily_utc_partitions(dagbag: DagBag) -> None:
 
 
 def test_transform_schedule_is_partitioned_on_both_staging_assets(dagbag: DagBag) -> None:
-    dag = dagbag.get_dag("sparkify_transform")
+    dag = dagbag.dags["sparkify_transform"]
     timetable = dag.timetable
     assert isinstance(timetable, PartitionedAssetTimetable)
     assert isinstance(timetable.default_partition_mapper, IdentityMapper)
@@ -44,7 +44,7 @@ def test_transform_schedule_is_partitioned_on_both_staging_assets(dagbag: DagBag
 
 
 def test_staging_publishes_both_assets_after_checks(dagbag: DagBag) -> None:
-    dag = dagbag.get_dag("sparkify_staging")
+    dag = dagbag.dags["sparkify_staging"]
     publish = dag.get_task("publish")
     assert {a.name for a in publish.outlets} == {STAGING_EVENTS.name, STAGING_SONGS.name}
     assert "check" in publish.upstream_task_ids
@@ -59,7 +59,7 @@ def _expanded(dag, task_id: str) -> list[dict]:
 
 def test_transform_maps_exactly_the_configured_dimensions_and_checks(dagbag: DagBag) -> None:
     config = load_config()
-    dag = dagbag.get_dag("sparkify_transform")
+    dag = dagbag.dags["sparkify_transform"]
     assert _expanded(dag, "load_dimension") == config.dimension_kwargs()
     assert _expanded(dag, "check") == config.check_kwargs(config.transform_checks())
     assert [d["name"] for d in _expanded(dag, "load_dimension")] == ["users", "songs", "artists", "time"]
@@ -69,12 +69,12 @@ def test_transform_maps_exactly_the_configured_dimensions_and_checks(dagbag: Dag
 
 def test_staging_maps_exactly_the_staging_checks(dagbag: DagBag) -> None:
     config = load_config()
-    dag = dagbag.get_dag("sparkify_staging")
+    dag = dagbag.dags["sparkify_staging"]
     assert _expanded(dag, "check") == config.check_kwargs(config.staging_checks())
     assert {c["table"] for c in _expanded(dag, "check")} <= {"staging_events", "staging_songs"}
 
 
 def test_mapped_tasks_are_named_by_table_or_check() -> None:
-    dag = DagBag(dag_folder=str(REPO_ROOT / "dags")).get_dag("sparkify_transform")
+    dag = DagBag(dag_folder=str(REPO_ROOT / "dags")).dags["sparkify_transform"]
     for task_id in ("load_dimension", "check"):
         assert dag.get_task(task_id).partial_kwargs.get("map_index_template") == "{{ task.name }}"
