@@ -337,8 +337,8 @@ def summary(snap: Snapshot, args: argparse.Namespace, timed_out: bool) -> int:
     print(f"Airflow UI:     {url}  (user {airflow_api.admin_user()}, password in {airflow_api.passwords_file()})")
     print(f"Warehouse:      {os.environ.get('SPARKIFY_WAREHOUSE_URL_MASKED', '?')}  (make psql)")
     if args.t0:
-        wall = time.time() - args.t0
-        print(f"Wall time:      {wall:.0f} s ({int(wall // 60)} min {int(wall % 60)} s, whole make demo)")
+        wall = round(time.time() - args.t0)
+        print(f"Wall time:      {wall} s ({wall // 60} min {wall % 60} s, whole make demo)")
 
     if timed_out:
         print(f"RESULT: TIMEOUT after {args.timeout:.0f} s - unfinished:")
