@@ -13,7 +13,7 @@ ARGS ?=
 help:
 	@echo "make demo   backfill the sample month on the local stack and print a summary"
 	@echo "make test   run the test suite (ARGS=... is passed to pytest)"
-	@echo "make down   stop Airflow and Postgres of the demo and test stacks"
+	@echo "make down   stop Airflow, Postgres and S3 of the demo and test stacks"
 	@echo "make psql   psql on the demo warehouse (ARGS='-c \"select 1\"')"
 	@echo "make lint   ruff check ."
 
@@ -36,8 +36,10 @@ test: venv
 down:
 	-scripts/airflow.sh stop
 	-scripts/postgres.sh stop
+	-scripts/s3.sh stop
 	-. scripts/test-env.sh && scripts/airflow.sh stop
 	-. scripts/test-env.sh && scripts/postgres.sh stop
+	-. scripts/test-env.sh && scripts/s3.sh stop
 
 psql:
 	@scripts/postgres.sh psql $(ARGS)

@@ -20,6 +20,8 @@ export SPARKIFY_STATE
 if [[ -n "${SPARKIFY_ENV_KEY:-}" && "$SPARKIFY_ENV_KEY" != "$SPARKIFY_STATE|${SPARKIFY_PG_PORT:-55432}|${AIRFLOW_PORT:-8080}" ]]; then
     unset SPARKIFY_PG_ROOT SPARKIFY_PGDATA AIRFLOW_HOME AIRFLOW__API__BASE_URL \
         AIRFLOW__CORE__EXECUTION_API_SERVER_URL SPARKIFY_WORKER_LOG_PORT SPARKIFY_TRIGGER_LOG_PORT
+    # A derived S3 port belongs to the other stack; an explicitly chosen one is kept.
+    if [[ "${SPARKIFY_S3_PORT_FROM:-}" == derived ]]; then unset SPARKIFY_S3_PORT SPARKIFY_S3_PORT_FROM; fi
 fi
 export SPARKIFY_ENV_KEY="$SPARKIFY_STATE|${SPARKIFY_PG_PORT:-55432}|${AIRFLOW_PORT:-8080}"
 export SPARKIFY_SECRETS="$SPARKIFY_STATE/secrets"
@@ -85,6 +87,10 @@ if [[ ! -s "$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE" ]]; then
         >"$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE")
     unset _sparkify_admin_pw
 fi
+# SigV4 credentials of the local S3 server (scripts/s3.sh writes them into weed's s3 config).
+SPARKIFY_S3_ACCESS_KEY="$(_sparkify_secret s3_access_key hex)"
+SPARKIFY_S3_SECRET_KEY="$(_sparkify_secret s3_secret_key hex64)"
+export SPARKIFY_S3_ACCESS_KEY SPARKIFY_S3_SECRET_KEY
 unset -f _sparkify_secret
 
 # --- warehouse connection ------------------------------------------------------------------
@@ -92,6 +98,25 @@ export SPARKIFY_WAREHOUSE_URL="postgresql://$SPARKIFY_PG_USER:$SPARKIFY_PG_PASSW
 export SPARKIFY_WAREHOUSE_URL_MASKED="postgresql://$SPARKIFY_PG_USER:***@$SPARKIFY_PG_HOST:$SPARKIFY_PG_PORT/$SPARKIFY_PG_DB"
 export SPARKIFY_TEST_WAREHOUSE_URL="postgresql://$SPARKIFY_PG_USER:$SPARKIFY_PG_PASSWORD@$SPARKIFY_PG_HOST:$SPARKIFY_PG_PORT/$SPARKIFY_PG_TEST_DB"
 export AIRFLOW_CONN_SPARKIFY_WAREHOUSE="{\"conn_type\": \"postgres\", \"host\": \"$SPARKIFY_PG_HOST\", \"port\": $SPARKIFY_PG_PORT, \"login\": \"$SPARKIFY_PG_USER\", \"password\": \"$SPARKIFY_PG_PASSWORD\", \"schema\": \"$SPARKIFY_PG_DB\"}"
+
+# --- local S3 server (scripts/s3.sh) ------------------------------------------------------
+# Port: $SPARKIFY_S3_PORT, else derived from the Postgres port (55432 -> 8333, 55433 -> 8343, …)
+# so every stack gets its own; weed also uses the next 4 ports and those + 10000 (gRPC).
+if [[ -z "${SPARKIFY_S3_PORT:-}" ]]; then
+    SPARKIFY_S3_PORT=$((8333 + 10 * (SPARKIFY_PG_PORT - 55432)))
+    ((SPARKIFY_S3_PORT >= 1024 && SPARKIFY_S3_PORT <= 55000)) || SPARKIFY_S3_PORT=8333
+    export SPARKIFY_S3_PORT_FROM=derived
+fi
+export SPARKIFY_S3_PORT
+export SPARKIFY_S3_ENDPOINT="http://127.0.0.1:$SPARKIFY_S3_PORT"
+export SPARKIFY_S3_BUCKET="${SPARKIFY_S3_BUCKET:-sparkify}"
+# The source's AWS connection (config.json source.aws_conn_id = aws_default) points at the local
+# server: endpoint_url + path-style addressing, keys as login/password. A connection the caller
+# exported (another S3-compatible store, or real AWS) is left alone.
+if [[ -z "${AIRFLOW_CONN_AWS_DEFAULT:-}" || "${SPARKIFY_AWS_CONN_MANAGED:-}" == 1 ]]; then
+    export AIRFLOW_CONN_AWS_DEFAULT="{\"conn_type\": \"aws\", \"login\": \"$SPARKIFY_S3_ACCESS_KEY\", \"password\": \"$SPARKIFY_S3_SECRET_KEY\", \"extra\": {\"endpoint_url\": \"$SPARKIFY_S3_ENDPOINT\", \"region_name\": \"us-east-1\", \"config_kwargs\": {\"s3\": {\"addressing_style\": \"path\"}}}}"
+    export SPARKIFY_AWS_CONN_MANAGED=1
+fi
 
 # --- Airflow -------------------------------------------------------------------------------
 export AIRFLOW_HOME="${AIRFLOW_HOME:-$SPARKIFY_STATE/airflow}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the test suite on the test stack:  scripts/test.sh [pytest args]   (make test ARGS=...)
 #
-# Ensures the venv, starts the test Postgres (127.0.0.1:55433), runs pytest. The e2e fixture
+# Ensures the venv, starts the test Postgres (127.0.0.1:55433) and S3 server (127.0.0.1:8343), runs pytest. The e2e fixture
 # starts/stops the test Airflow (port 8081) itself with scripts/airflow.sh. At exit, stops
 # whatever of the test stack was not already running when this script began.
 set -euo pipefail
@@ -14,13 +14,16 @@ make -s venv
 
 pg_was_running=0
 af_was_running=0
+s3_was_running=0
 scripts/postgres.sh status >/dev/null 2>&1 && pg_was_running=1
+scripts/s3.sh status >/dev/null 2>&1 && s3_was_running=1
 scripts/airflow.sh status >/dev/null 2>&1 && af_was_running=1
 
 cleanup() {
     local rc=$?
     if ((!af_was_running)); then scripts/airflow.sh stop >/dev/null 2>&1 || true; fi
     if ((!pg_was_running)); then scripts/postgres.sh stop || true; fi
+    if ((!s3_was_running)); then scripts/s3.sh stop || true; fi
     exit "$rc"
 }
 trap cleanup EXIT
@@ -28,6 +31,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 scripts/postgres.sh start
+scripts/s3.sh start   # the local S3 API server (real HTTP + SigV4) for the S3 source tests
 start=$(date +%s)
 rc=0
 python -m pytest "$@" || rc=$?
