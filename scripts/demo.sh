@@ -5,6 +5,10 @@
 #   DEMO_TIMEOUT=2400                 seconds to wait for the runs (then exit 2)
 #   SPARKIFY_SOURCE=/some/folder      load that folder (song_data/, log_data/YYYY/MM/...) instead
 #                                     of generating sample data
+#   SPARKIFY_SOURCE=s3://bucket/pfx   load that bucket through connection aws_default (exported
+#                                     AIRFLOW_CONN_AWS_DEFAULT, else the local S3 server)
+# Default: generated data uploaded to the local S3 server (scripts/s3.sh) and read from
+# s3://sparkify/generated.
 # Services stay up afterwards for browsing the UI; `make down` stops them.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,11 +27,19 @@ say() { printf '[demo] %s\n' "$*" >&2; }
 scripts/postgres.sh start
 
 if [[ -z "${SPARKIFY_SOURCE:-}" ]]; then
+    # Default: the generated data served by the local S3 server, read over the S3 API exactly
+    # as production reads its bucket (connection aws_default: endpoint_url, path-style, SigV4).
     say "generating sample data $START..$END into $SPARKIFY_STATE/data"
     python scripts/generate_data.py --out "$SPARKIFY_STATE/data" --start "$START" --end "$END"
-    SPARKIFY_SOURCE="$SPARKIFY_STATE/data"
+    scripts/s3.sh start
+    SPARKIFY_SOURCE="s3://$SPARKIFY_S3_BUCKET/generated"
+    python scripts/s3_upload.py "$SPARKIFY_STATE/data" "$SPARKIFY_SOURCE"
+elif [[ "$SPARKIFY_SOURCE" == s3://* ]]; then
+    # Any S3-compatible store: the caller's AIRFLOW_CONN_AWS_DEFAULT, else the local server.
+    if [[ "${SPARKIFY_AWS_CONN_MANAGED:-}" == 1 ]]; then scripts/s3.sh start; fi
+else
+    SPARKIFY_SOURCE="$(cd "$SPARKIFY_SOURCE" && pwd)"
 fi
-SPARKIFY_SOURCE="$(cd "$SPARKIFY_SOURCE" && pwd)"
 export SPARKIFY_SOURCE
 say "source: $SPARKIFY_SOURCE"
 

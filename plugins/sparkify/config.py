@@ -119,6 +119,8 @@ class SourceConfig:
     @property
     def is_s3(self) -> bool:
         """True for ``s3://`` sources; False for a local (absolute) folder."""
+    #: A partition prefix without objects stages 0 rows instead of failing (sparse sources).
+    allow_empty_partitions: bool = False
         return self.uri.startswith("s3://")
 
 
@@ -609,3 +611,4 @@ def _safe_relative(rel: str) -> bool:
 def _dedupe(problems: Iterable[str]) -> list[str]:
     """Drop repeated lines (e.g. one ``required`` error per missing key) keeping order."""
     return list(dict.fromkeys(problems))
+            allow_empty_partitions=bool(source.get("allow_empty_partitions", False)),

@@ -9,12 +9,41 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+from airflow.sdk.exceptions import AirflowFailException
 
 from sparkify.config import SourceConfig
 
 CHUNK_BYTES = 1 << 20
+
+#: S3 error codes that retrying cannot fix: wrong keys, no permission, no such bucket/key.
+_PERMANENT_S3_ERRORS = frozenset(
+    {
+        "AccessDenied",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "InvalidToken",
+        "ExpiredToken",
+        "NoSuchBucket",
+        "NoSuchKey",
+        "AllAccessDisabled",
+    }
+)
+
+
+class SourceAccessError(AirflowFailException):
+    """The store refused a request for a reason a retry cannot fix (credentials, permissions, bucket).
+
+    An AirflowFailException so the task fails at once instead of burning its retries; the
+    message names the connection id and the location, never the credentials.
+    """
+
+
+class MissingPartitionError(AirflowFailException):
+    """No object exists under a partition's prefix (and the source does not allow empty partitions)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +75,22 @@ def partition_prefix(events_prefix: str, partition_key: str) -> str:
     return f"{events_prefix.strip('/')}/{year}/{month}/{partition_key}"
 
 
+def partition_objects(source: Source, config: SourceConfig, partition_key: str) -> list[SourceObject]:
+    """The objects of one day's partition; a missing prefix fails naming it, unless allowed.
+
+    With ``source.allow_empty_partitions`` an empty day is legitimate (a sparse source): the
+    caller stages 0 rows, so the partition still replaces its old rows and emits its assets.
+    """
+    prefix = partition_prefix(config.events_prefix, partition_key)
+    objects = source.list(prefix)
+    if not objects and not config.allow_empty_partitions:
+        raise MissingPartitionError(
+            f"partition {partition_key}: no log objects under {source.uri.rstrip('/')}/{prefix}* "
+            "(set source.allow_empty_partitions to stage such days as empty)"
+        )
+    return objects
+
+
 @dataclass(frozen=True, slots=True)
 class FolderSource:
     """A local folder laid out like the S3 bucket (song_data/..., log_data/YYYY/MM/...)."""
@@ -72,9 +117,15 @@ class FolderSource:
                 yield chunk
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class S3Source:
-    """An S3 (or S3-compatible) bucket/prefix read through the amazon provider's S3Hook."""
+    """An S3 (or S3-compatible) bucket/prefix read through the amazon provider's S3Hook.
+
+    The connection (``aws_conn_id``) carries the credentials and, for a local or third-party
+    store, ``endpoint_url`` and path-style addressing in its extra; nothing here knows which
+    store it talks to. One boto3 client per instance: a catalogue of thousands of songs must
+    not build a client (and re-read the connection) per object.
+    """
 
     uri: str
     aws_conn_id: str
@@ -83,26 +134,61 @@ class S3Source:
         bucket, _, prefix = self.uri.removeprefix("s3://").partition("/")
         return bucket, prefix.strip("/")
 
-    def _hook(self):
+    @cached_property
+    def _client(self) -> Any:
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-        return S3Hook(aws_conn_id=self.aws_conn_id)
+        return S3Hook(aws_conn_id=self.aws_conn_id).get_conn()
+
+    def _full_key(self, key: str) -> str:
+        root = self._bucket_prefix()[1]
+        return f"{root}/{key}" if root else key
+
+    def _fail(self, exc: Exception, action: str, location: str) -> Exception:
+        """A SourceAccessError for permanent S3 errors (clear message), else the original error."""
+        from botocore.exceptions import ClientError, NoCredentialsError
+
+        if isinstance(exc, NoCredentialsError):
+            return SourceAccessError(
+                f"{action} {location}: no AWS credentials in connection {self.aws_conn_id!r} or the environment"
+            )
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            if code in _PERMANENT_S3_ERRORS:
+                hint = {
+                    "SignatureDoesNotMatch": "the secret key does not match the access key",
+                    "InvalidAccessKeyId": "the access key is unknown to the store",
+                    "NoSuchBucket": "the bucket does not exist",
+                    "NoSuchKey": "the object does not exist",
+                }.get(code, "check the connection's credentials and the bucket policy")
+                return SourceAccessError(
+                    f"{action} {location} with connection {self.aws_conn_id!r} failed: {code} ({hint})"
+                )
+        return exc
 
     def list(self, prefix: str) -> list[SourceObject]:
+        """Objects under prefix, with the ETag as version (changes whenever the content does)."""
         bucket, root = self._bucket_prefix()
-        full = f"{root}/{prefix}" if root else prefix
-        client = self._hook().get_conn()
+        full = self._full_key(prefix)
         found = []
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=full):
-            for item in page.get("Contents", []):
-                key = item["Key"][len(root) + 1 :] if root else item["Key"]
-                found.append(SourceObject(key, int(item["Size"]), item["ETag"].strip('"')))
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=full):
+                for item in page.get("Contents", []):
+                    key = item["Key"][len(root) + 1 :] if root else item["Key"]
+                    found.append(SourceObject(key, int(item["Size"]), item["ETag"].strip('"')))
+        except Exception as exc:
+            raise self._fail(exc, "listing", f"s3://{bucket}/{full}") from exc
         return sorted(found, key=lambda o: o.key)
 
     def read(self, key: str) -> Iterator[bytes]:
-        bucket, root = self._bucket_prefix()
-        full = f"{root}/{key}" if root else key
-        body = self._hook().get_conn().get_object(Bucket=bucket, Key=full)["Body"]
+        """Stream the object in CHUNK_BYTES pieces from the HTTP body (never the whole object)."""
+        bucket, _ = self._bucket_prefix()
+        full = self._full_key(key)
+        try:
+            body = self._client.get_object(Bucket=bucket, Key=full)["Body"]
+        except Exception as exc:
+            raise self._fail(exc, "reading", f"s3://{bucket}/{full}") from exc
         try:
             yield from body.iter_chunks(CHUNK_BYTES)
         finally:
