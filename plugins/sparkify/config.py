@@ -74,6 +74,8 @@ CHECK_TYPES = (
     "freshness",
 )
 SEVERITIES = ("error", "warn")
+#: Rejected share of a partition's lines above which staging fails (Redshift MAXERROR-like).
+DEFAULT_MAX_REJECTED_SHARE = 0.01
 SCOPES = ("partition", "table")
 
 # Keys of a check entry that are not type-specific parameters.
@@ -115,12 +117,12 @@ class SourceConfig:
     events_prefix: str
     songs_prefix: str
     wait_timeout_hours: float
+    #: A partition prefix without objects stages 0 rows instead of failing (sparse sources).
+    allow_empty_partitions: bool = False
 
     @property
     def is_s3(self) -> bool:
         """True for ``s3://`` sources; False for a local (absolute) folder."""
-    #: A partition prefix without objects stages 0 rows instead of failing (sparse sources).
-    allow_empty_partitions: bool = False
         return self.uri.startswith("s3://")
 
 
@@ -134,10 +136,15 @@ class WarehouseConfig:
 
 @dataclass(frozen=True, slots=True)
 class StagingConfig:
-    """Names of the two staging tables (events are partitioned, songs are not)."""
+    """Names of the two staging tables (events are partitioned, songs are not).
+
+    ``max_rejected_share``: an events partition whose rejected lines exceed this share of its
+    raw lines fails (after its rows and rejections are committed, so they can be inspected).
+    """
 
     events_table: str
     songs_table: str
+    max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE
 
 
 @dataclass(frozen=True, slots=True)
@@ -538,6 +545,7 @@ def _build(
             events_prefix=source["events_prefix"],
             songs_prefix=source["songs_prefix"],
             wait_timeout_hours=float(source["wait_timeout_hours"]),
+            allow_empty_partitions=bool(source.get("allow_empty_partitions", False)),
         ),
         warehouse=WarehouseConfig(
             conn_id=warehouse["conn_id"], schema=warehouse["schema"]
@@ -545,6 +553,7 @@ def _build(
         staging=StagingConfig(
             events_table=staging["events"]["table"],
             songs_table=staging["songs"]["table"],
+            max_rejected_share=float(staging.get("max_rejected_share", DEFAULT_MAX_REJECTED_SHARE)),
         ),
         fact=FactConfig(
             name=fact["name"],
@@ -611,4 +620,3 @@ def _safe_relative(rel: str) -> bool:
 def _dedupe(problems: Iterable[str]) -> list[str]:
     """Drop repeated lines (e.g. one ``required`` error per missing key) keeping order."""
     return list(dict.fromkeys(problems))
-            allow_empty_partitions=bool(source.get("allow_empty_partitions", False)),

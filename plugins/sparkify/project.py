@@ -6,8 +6,8 @@ config entry to a quoted, schema-qualified table exists in exactly one place.
 
 from __future__ import annotations
 
-from sparkify.config import Config
-from sparkify.sqlfiles import render
+from sparkify.config import SQL_DIR, Config
+from sparkify.sqlfiles import quote_ident, render
 from sparkify.warehouse import PostgresWarehouse, warehouse_for
 
 MANIFEST_TABLE = "load_manifest"
@@ -30,6 +30,21 @@ def model_context(config: Config, warehouse: PostgresWarehouse, this: str | None
     if this is not None:
         context["this"] = warehouse.table(this)
     return context
+
+
+def index_statements(config: Config, warehouse: PostgresWarehouse) -> list[str]:
+    """CREATE INDEX IF NOT EXISTS from sql/ddl/indexes/<table>.sql, for the tables that have one.
+
+    Why: per-partition statements on tables keyed by something else (songplays by
+    songplay_id) would scan the whole table, so a partition's cost would grow with history.
+    """
+    statements = []
+    for name in all_tables(config):
+        if (SQL_DIR / "ddl" / "indexes" / f"{name}.sql").is_file():
+            context = model_context(config, warehouse, name)
+            index_name = quote_ident(f"{name}_partition_key_idx")
+            statements.append(render(f"ddl/indexes/{name}.sql", index_name=index_name, **context))
+    return statements
 
 
 def ddl_statements(config: Config, warehouse: PostgresWarehouse) -> list[str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg.copy import QueuedLibpqWriter
 
 from sparkify.sqlfiles import qualified, quote_ident
 
@@ -152,7 +153,9 @@ class PostgresWarehouse:
             self.lock(cursor, f"{table}:{partition_key}")
             cursor.execute(build_delete_partition_sql(target, "partition_key"), {"partition_key": partition_key})
             cursor.execute(build_delete_partition_sql(rejects, "partition_key"), {"partition_key": partition_key})
-            with cursor.copy(build_copy_sql(target, columns)) as copy:
+            # QueuedLibpqWriter sends from a worker thread (GIL released while the socket waits),
+            # so Python keeps parsing while the server ingests; bounded queue, memory stays flat.
+            with cursor.copy(build_copy_sql(target, columns), writer=QueuedLibpqWriter(cursor)) as copy:
                 for row in rows:
                     copy.write_row(row)
                     copied += 1

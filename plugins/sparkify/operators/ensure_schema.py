@@ -7,7 +7,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from sparkify.config import load_config
-from sparkify.project import ddl_statements, open_warehouse
+from sparkify.project import ddl_statements, index_statements, open_warehouse
 
 
 class EnsureSchemaOperator(BaseOperator):
@@ -22,6 +22,6 @@ class EnsureSchemaOperator(BaseOperator):
     def execute(self, context: Any) -> None:
         config = load_config(self.config_path)
         warehouse = open_warehouse(config)
-        statements = ddl_statements(config, warehouse)
+        statements = ddl_statements(config, warehouse) + index_statements(config, warehouse)
         warehouse.ensure_schema(statements)
-        self.log.info("ensured %d tables in schema %s", len(statements), config.warehouse.schema)
+        self.log.info("ensured %d tables and indexes in schema %s", len(statements), config.warehouse.schema)

@@ -1,0 +1,121 @@
+"""Bad input on real PostgreSQL: every raw line is loaded or quarantined, and only a partition whose
+rejected share passes staging.max_rejected_share fails, after keeping its rejections.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from sparkify.parsing import MAX_LINE_BYTES, RAW_TEXT_LIMIT
+
+DAY = "2018-11-01"
+LOG_DIR = "log_data/2018/11"
+GOOD = {"page": "NextSong", "ts": 1541030400000 + 5000, "userId": "7", "level": "free", "sessionId": 1}
+
+#: kind -> (raw line, fragment of the stored reason)
+BAD_LINES: dict[str, tuple[bytes, str]] = {
+    "malformed JSON": (b'{"page": "NextSong", "ts": 15410', "malformed JSON"),
+    "not an object": (b"[1, 2, 3]", "expected a JSON object"),
+    "two objects on one line": (json.dumps(GOOD).encode() * 2, "expected one JSON object per line"),
+    "ts not a number": (json.dumps({**GOOD, "ts": "yesterday"}).encode(), "field 'ts': expected number"),
+    "length as text": (json.dumps({**GOOD, "length": "246.3"}).encode(), "field 'length': expected number"),
+    "missing required field": (json.dumps({"page": "Home", "userId": "7"}).encode(), "missing required field 'ts'"),
+    "invalid UTF-8": (b'{"page": "NextSong", "ts": 1, "userId": "7", "artist": "Bj\xf6rk"}', "invalid UTF-8"),
+    "NUL in a string": (json.dumps({**GOOD, "song": "a\u0000b"}).encode(), "contains a NUL character"),
+    "blank line": (b"", "found 0"),
+    "oversized line": (b'{"page": "' + b"x" * (MAX_LINE_BYTES * 4) + b'"}', "line longer than"),
+}
+
+
+def contract_checksums(project) -> dict[str, str]:
+    """Checksums of the tables under the idempotency contract (dq_results is an append-only audit log)."""
+    sums = project.checksums()
+    sums.pop("dq_results", None)
+    return sums
+
+
+@pytest.fixture
+def bad_source(generator, tmp_path: Path) -> tuple[Path, dict]:
+    """One generated day plus a second object holding one line of every bad kind, an empty object,
+    and a song file with several records."""
+    out = tmp_path / "src"
+    counts = generator.generate(out, dt.date(2018, 11, 1), dt.date(2018, 11, 1), 30, 1200, 20, 0.2, 11)
+    bad = b"\n".join(raw for raw, _ in BAD_LINES.values())
+    (out / LOG_DIR / f"{DAY}-z-bad.json").write_bytes(bad + b"\n" + b'{"no newline at all": ' + b"9" * 300_000)
+    (out / LOG_DIR / f"{DAY}-empty.json").write_bytes(b"")
+    several = "".join(
+        json.dumps(
+            {"song_id": f"SXMULTI{i}", "artist_id": "AXMULTI", "artist_name": "Multi", "title": f"t{i}", "duration": i}
+        )
+        for i in range(3)
+    )
+    (out / "song_data" / "Z").mkdir(parents=True, exist_ok=True)
+    (out / "song_data" / "Z" / "multi.json").write_text(several + "\n" + several.replace("MULTI", "MULTJ"))
+    return out, counts
+
+
+def test_every_kind_is_quarantined_and_accounted_for(make_project, bad_source) -> None:
+    source, counts = bad_source
+    project = make_project(source)
+    kinds = len(BAD_LINES) + 1  # + the unterminated last line
+    raw_lines = counts["events"] + kinds
+    assert kinds / raw_lines <= 0.01  # below the shipped threshold: the partition must succeed
+
+    result = project.stage(DAY)["events"]
+
+    assert result["raw_lines"] == raw_lines
+    assert result["rows_loaded"] == counts["events"]
+    assert result["rejected"] == kinds
+    assert result["raw_lines"] == result["rows_loaded"] + result["rejected"]
+    assert project.scalar("SELECT COUNT(*) FROM staging_events WHERE partition_key = %s", (DAY,)) == counts["events"]
+    rejected = project.query(
+        "SELECT line_number, reason, length(raw_line) FROM rejected_lines WHERE partition_key = %s"
+        " AND source_key LIKE %s ORDER BY line_number",
+        (DAY, "%z-bad.json"),
+    )
+    assert [r[0] for r in rejected] == list(range(1, kinds + 1))
+    for (_, reason, _), (kind, (_, fragment)) in zip(rejected, BAD_LINES.items(), strict=False):
+        assert fragment in reason, (kind, reason)
+    assert all(length <= RAW_TEXT_LIMIT for *_, length in rejected)
+    assert "line longer than" in rejected[-1][1]  # a 300 kB line with no newline is capped, not buffered
+
+    # The song file with several records: all six loaded, numbered per record.
+    assert project.scalar("SELECT COUNT(*) FROM staging_songs WHERE source_key = 'song_data/Z/multi.json'") == 6
+
+    # The rest of the pipeline runs on the good rows, and re-staging changes nothing.
+    project.transform(DAY)
+    before = contract_checksums(project)
+    project.stage(DAY)
+    project.transform(DAY)
+    assert contract_checksums(project) == before
+
+
+def test_partition_over_the_threshold_fails_but_keeps_its_rejections(make_project, bad_source) -> None:
+    source, counts = bad_source
+    project = make_project(source)
+    document = json.loads(project.config_path.read_text())
+    document["staging"]["max_rejected_share"] = 0.001
+    project.config_path.write_text(json.dumps(document))
+
+    with pytest.raises(AirflowFailException) as failure:
+        project.stage(DAY)
+    message = str(failure.value)
+    assert f"partition {DAY}: {len(BAD_LINES) + 1} of {counts['events'] + len(BAD_LINES) + 1} lines rejected" in message
+    assert f"{LOG_DIR}/{DAY}-z-bad.json line 1: malformed JSON" in message
+    assert f"{counts['events']} rows loaded" in message
+    # Failed after commit: the rejections are there to inspect (and the rows, which nothing publishes).
+    assert project.scalar("SELECT COUNT(*) FROM rejected_lines WHERE partition_key = %s", (DAY,)) == len(BAD_LINES) + 1
+
+
+def test_threshold_defaults_to_one_percent_when_absent(make_project, bad_source) -> None:
+    source, _ = bad_source
+    project = make_project(source)
+    document = json.loads(project.config_path.read_text())
+    del document["staging"]["max_rejected_share"]
+    project.config_path.write_text(json.dumps(document))
+    assert project.config.staging.max_rejected_share == 0.01
