@@ -12,6 +12,7 @@ two runs of the same partition serialise instead of failing.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -250,13 +251,474 @@ class PostgresWarehouse:
             return cursor.fetchone()
 
 
-def warehouse_for(conn_id: str, schema: str) -> PostgresWarehouse:
-    """The adapter for an Airflow connection, chosen by its conn_type."""
+# =========================================================================== Amazon Redshift
+#
+# Production warehouse. Differences from PostgreSQL, all handled below:
+# - staging: COPY … FROM 's3://…' IAM_ROLE … FORMAT AS JSON '<jsonpaths>' straight from the
+#   bucket into a temp table, then delete + insert the partition in the same transaction (the
+#   Python parser is not in the path; bad lines are skipped up to MAXERROR and copied from
+#   STL_LOAD_ERRORS into rejected_lines);
+# - no advisory locks: LOCK <table> serialises writers (Redshift transactions are serializable);
+# - no INSERT … ON CONFLICT: MERGE (upsert, upsert_latest) and INSERT … WHERE NOT EXISTS;
+# - no ON COMMIT DROP temp tables: temp tables are dropped explicitly;
+# - DDL gets distribution and sort keys (REDSHIFT_TABLE_ATTRIBUTES).
+# Lineage on Redshift: COPY cannot say which object or line a row came from, so staged events
+# carry source_key = the partition's S3 prefix and line_number = the row's rank by
+# (ts, session_id, item_in_session, user_id) within the partition (deterministic, not the file
+# line); rejected lines keep the real object key and line number from STL_LOAD_ERRORS.
+# Mojibake repair (song_clean/artist_clean) needs byte-level Latin-1 re-decoding that Redshift
+# SQL has no function for (and new Python UDFs are no longer supported): on Redshift the clean
+# columns hold the raw strings, so double-encoded titles do not match the catalogue.
+
+#: JSON field of a log event -> staging_events column, in COPY column order.
+EVENT_JSON_FIELDS: tuple[tuple[str, str], ...] = (
+    ("artist", "artist"),
+    ("auth", "auth"),
+    ("firstName", "first_name"),
+    ("gender", "gender"),
+    ("itemInSession", "item_in_session"),
+    ("lastName", "last_name"),
+    ("length", "length"),
+    ("level", "level"),
+    ("location", "location"),
+    ("method", "method"),
+    ("page", "page"),
+    ("registration", "registration"),
+    ("sessionId", "session_id"),
+    ("song", "song"),
+    ("status", "status"),
+    ("ts", "ts"),
+    ("userAgent", "user_agent"),
+    ("userId", "user_id"),
+)
+#: JSON field of a song record -> staging_songs column (same names).
+SONG_JSON_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (name, name)
+    for name in (
+        "num_songs",
+        "artist_id",
+        "artist_latitude",
+        "artist_longitude",
+        "artist_location",
+        "artist_name",
+        "song_id",
+        "title",
+        "duration",
+        "year",
+    )
+)
+#: Distribution and sort keys per table. Dimensions that every songplay joins are small: ALL
+#: copies them to every node; the fact and songs share song_id as DISTKEY so their join is local.
+REDSHIFT_TABLE_ATTRIBUTES: dict[str, str] = {
+    "staging_events": "DISTSTYLE EVEN SORTKEY (partition_key, ts)",
+    "staging_songs": "DISTKEY (song_id) SORTKEY (song_id)",
+    "songplays": "DISTKEY (song_id) SORTKEY (partition_key, start_time)",
+    "songs": "DISTKEY (song_id) SORTKEY (song_id)",
+    "users": "DISTSTYLE ALL SORTKEY (user_id)",
+    "artists": "DISTSTYLE ALL SORTKEY (artist_id)",
+    "time": "DISTKEY (start_time) SORTKEY (start_time)",
+    "load_manifest": "DISTSTYLE ALL",
+    "rejected_lines": "DISTSTYLE EVEN SORTKEY (partition_key)",
+}
+#: Keys of the warehouse connection's extra that configure COPY (not passed to the driver).
+COPY_EXTRA_KEYS = ("copy_iam_role", "copy_region", "copy_maxerror", "jsonpaths_prefix")
+DEFAULT_MAXERROR = 1000
+_CREATE_TABLE = re.compile(r'^\s*CREATE TABLE IF NOT EXISTS "[a-z_][a-z0-9_]*"\."([a-z_][a-z0-9_]*)"', re.MULTILINE)
+_IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_S3_LOCATION = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9_.=/+-]*)?$")
+
+
+def build_jsonpaths(fields: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """The JSONPaths document mapping JSON fields to COPY columns, in column order.
+
+    Bracket notation so field names are taken literally (no dots or wildcards interpreted).
+    """
+    return {"jsonpaths": [f"$['{json_field}']" for json_field, _ in fields]}
+
+
+def _literal(value: str, pattern: re.Pattern[str], what: str) -> str:
+    """A quoted SQL literal for a value COPY cannot take as a bind parameter, after validation."""
+    if not pattern.fullmatch(value):
+        raise ValueError(f"invalid {what} {value!r}")
+    return "'" + value + "'"
+
+
+@dataclass(frozen=True, slots=True)
+class CopyOptions:
+    """How COPY reaches S3: the cluster's IAM role (never keys), region and error budget."""
+
+    iam_role: str
+    region: str
+    maxerror: int = DEFAULT_MAXERROR
+    jsonpaths_prefix: str = ""
+
+
+def build_redshift_copy_sql(
+    table: str,
+    columns: Sequence[str],
+    s3_location: str,
+    jsonpaths_location: str,
+    options: CopyOptions,
+    manifest: bool = False,
+) -> str:
+    """COPY JSON from S3 with a JSONPaths file; credentials are the IAM role only, never keys."""
+    if not 0 <= options.maxerror <= 100000:
+        raise ValueError(f"MAXERROR must be within 0..100000, got {options.maxerror}")
+    cols = ", ".join(quote_ident(c) for c in columns)
+    return (
+        f"COPY {table} ({cols})\n"
+        f"FROM {_literal(s3_location, _S3_LOCATION, 'S3 location')}\n"
+        f"IAM_ROLE {_literal(options.iam_role, _IAM_ROLE_ARN, 'IAM role ARN')}\n"
+        f"FORMAT AS JSON {_literal(jsonpaths_location, _S3_LOCATION, 'JSONPaths location')}\n"
+        + ("MANIFEST\n" if manifest else "")
+        + "TIMEFORMAT 'epochmillisecs'\n"
+        f"REGION {_literal(options.region, _REGION, 'region')}\n"
+        f"MAXERROR {int(options.maxerror)}\n"
+        "COMPUPDATE OFF STATUPDATE OFF"
+    )
+
+
+def build_temp_like_sql(temp: str, table: str, columns: Sequence[str]) -> str:
+    """An empty temp table with the staging table's column types (CTAS copies the types)."""
+    cols = ", ".join(quote_ident(c) for c in columns)
+    return f"CREATE TEMP TABLE {temp} AS SELECT {cols} FROM {table} WHERE 1 = 0"
+
+
+def build_insert_events_sql(table: str, temp: str, fields: Sequence[tuple[str, str]]) -> str:
+    """Move COPYed events into the partition, adding lineage the Python path gets from the parser.
+
+    line_number: rank by event order (deterministic); artist_clean/song_clean: raw strings
+    (no mojibake repair in Redshift SQL).
+    """
+    raw = [quote_ident(column) for _, column in fields]
+    target = ["partition_key", "source_key", "line_number", *[c for _, c in fields], "artist_clean", "song_clean"]
+    order = "ts, session_id, item_in_session, user_id, page, song, artist"
+    return (
+        f"INSERT INTO {table} ({', '.join(quote_ident(c) for c in target)})\n"
+        f"SELECT %(partition_key)s, %(source_key)s,\n"
+        f"       ROW_NUMBER() OVER (ORDER BY {order}),\n"
+        f"       {', '.join(raw)}, artist, song\n"
+        f"FROM {temp}"
+    )
+
+
+def build_copy_rejects_sql(rejected_table: str) -> str:
+    """Lines the last COPY skipped (MAXERROR) into rejected_lines, with their real object and line."""
+    return (
+        f"INSERT INTO {rejected_table} (partition_key, source_key, line_number, reason, raw_line)\n"
+        "SELECT %(partition_key)s, TRIM(filename), line_number,\n"
+        "       LEFT(TRIM(colname) || ': ' || TRIM(err_reason), 1024), LEFT(TRIM(raw_line), 4096)\n"
+        "FROM stl_load_errors\n"
+        "WHERE query = pg_last_copy_id()"
+    )
+
+
+def build_insert_songs_sql(table: str, temp: str, fields: Sequence[tuple[str, str]]) -> str:
+    """Move COPYed song records into staging_songs; source_key is the batch's manifest object."""
+    cols = [c for _, c in fields]
+    target = ["source_key", "line_number", *cols]
+    return (
+        f"INSERT INTO {table} ({', '.join(quote_ident(c) for c in target)})\n"
+        f"SELECT %(source_key)s, ROW_NUMBER() OVER (ORDER BY song_id, artist_id, title),\n"
+        f"       {', '.join(quote_ident(c) for c in cols)}\n"
+        f"FROM {temp}"
+    )
+
+
+def build_delete_songs_sql(table: str, temp: str) -> str:
+    """Drop staged rows of the songs about to be reloaded (COPY gives no per-row object key)."""
+    return f"DELETE FROM {table} WHERE song_id IN (SELECT song_id FROM {temp})"
+
+
+def _newer(new: str, old: str, columns: Sequence[str]) -> str:
+    """(n1, n2, …) > (o1, o2, …) spelled out: Redshift has no row-value comparison."""
+    terms = []
+    for i, column in enumerate(columns):
+        equal = [f"{new}.{quote_ident(c)} = {old}.{quote_ident(c)}" for c in columns[:i]]
+        terms.append(" AND ".join([*equal, f"{new}.{quote_ident(column)} > {old}.{quote_ident(column)}"]))
+    return " OR ".join(f"({t})" for t in terms)
+
+
+def build_redshift_upsert_sql(
+    table: str,
+    source: str,
+    columns: Sequence[str],
+    key: Sequence[str],
+    mode: str,
+    version_columns: Sequence[str] = (),
+) -> list[str]:
+    """Statements merging source (a temp table) into table; the Redshift form of build_upsert_sql.
+
+    - insert_missing: INSERT … WHERE NOT EXISTS.
+    - upsert: MERGE (matched rows are updated, also when unchanged: same result, more writes).
+    - upsert_latest: first drop source rows that are not newer than the stored row (Redshift's
+      MERGE allows no condition on WHEN MATCHED), then MERGE — the latest version wins in any order.
+    """
+    if mode not in UPSERT_MODES:
+        raise ValueError(f"unknown load mode {mode!r}; expected one of {UPSERT_MODES}")
+    if not key or not set(key) <= set(columns):
+        raise ValueError(f"key {list(key)} must be a non-empty subset of columns {list(columns)}")
+    cols = ", ".join(quote_ident(c) for c in columns)
+    match = " AND ".join(f"target.{quote_ident(c)} = source.{quote_ident(c)}" for c in key)
+    updates = [c for c in columns if c not in key]
+    if mode == "insert_missing" or not updates:
+        return [
+            f"INSERT INTO {table} ({cols})\nSELECT {cols} FROM {source} AS source\n"
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS target WHERE {match})"
+        ]
+    statements = []
+    if mode == "upsert_latest":
+        if not version_columns or not set(version_columns) <= set(columns):
+            raise ValueError(f"upsert_latest needs version_columns within {list(columns)}")
+        statements.append(
+            f"DELETE FROM {source} USING {table} AS target\n"
+            f"WHERE {match.replace('source.', f'{source}.')}\n"
+            f"  AND NOT ({_newer(source, 'target', version_columns)})"
+        )
+    assignments = ", ".join(f"{quote_ident(c)} = source.{quote_ident(c)}" for c in updates)
+    values = ", ".join(f"source.{quote_ident(c)}" for c in columns)
+    # The target is named in full: Redshift's MERGE takes no alias for it.
+    on = " AND ".join(f"{table}.{quote_ident(c)} = source.{quote_ident(c)}" for c in key)
+    statements.append(
+        f"MERGE INTO {table} USING {source} AS source\nON {on}\n"
+        f"WHEN MATCHED THEN UPDATE SET {assignments}\n"
+        f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})"
+    )
+    return statements
+
+
+def redshift_table_ddl(statement: str) -> str:
+    """Append the table's DISTKEY/SORTKEY attributes to a rendered sql/ddl statement.
+
+    The sql/ddl files are shared with PostgreSQL (their types exist in both); only the table
+    attributes after the closing parenthesis are Redshift's.
+    """
+    found = _CREATE_TABLE.search(statement)
+    attributes = REDSHIFT_TABLE_ATTRIBUTES.get(found.group(1), "") if found else ""
+    return f"{statement.rstrip()}\n{attributes}" if attributes else statement
+
+
+class RedshiftWarehouse:
+    """The Amazon Redshift adapter: same surface as PostgresWarehouse, COPY from S3 for staging.
+
+    Driver: redshift_connector through the amazon provider's RedshiftSQLHook connection rules
+    (already installed with the provider; supports IAM authentication with ``"iam": true`` in
+    the connection extra, so no password needs to exist anywhere). COPY authenticates with the
+    cluster's IAM role from the connection extra (``copy_iam_role``): no keys in SQL or logs.
+    """
+
+    dialect = "redshift"
+    copies_from_s3 = True
+
+    def __init__(self, conn_id: str, schema: str, options: CopyOptions, connect: Any = None) -> None:
+        self.conn_id = conn_id
+        self.schema = schema
+        self.options = options
+        self._connect = connect
+
+    def table(self, name: str) -> str:
+        """Schema-qualified quoted name of a warehouse table."""
+        return qualified(self.schema, name)
+
+    def _open(self) -> Any:
+        if self._connect is not None:
+            return self._connect()
+        import redshift_connector
+        from airflow.providers.amazon.aws.hooks.redshift_sql import RedshiftSQLHook
+
+        hook = RedshiftSQLHook(redshift_conn_id=self.conn_id)
+        extra = {k: v for k, v in hook.conn.extra_dejson.items() if k not in COPY_EXTRA_KEYS}
+        return redshift_connector.connect(**hook._get_conn_params(), **extra)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A pyformat cursor in one transaction: committed on success, rolled back on error."""
+        conn = self._open()
+        try:
+            conn.autocommit = False
+            cursor = conn.cursor()
+            cursor.paramstyle = "pyformat"
+            yield cursor
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
+
+    def lock(self, cursor: Any, table: str) -> None:
+        """Serialise writers of a table until commit (no advisory locks on Redshift)."""
+        cursor.execute(f"LOCK {self.table(table)}")
+
+    def ensure_schema(self, ddl_statements: Iterable[str]) -> None:
+        """Create the schema and every table with distribution/sort keys (idempotent)."""
+        with self.transaction() as cursor:
+            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema)}")
+            for statement in ddl_statements:
+                cursor.execute(redshift_table_ddl(statement))
+
+    def jsonpaths_location(self, source_uri: str, table: str) -> str:
+        """Where the pipeline uploads the table's JSONPaths file (next to the source by default)."""
+        base = self.options.jsonpaths_prefix or f"{source_uri.rstrip('/')}/_sparkify/jsonpaths"
+        return f"{base.rstrip('/')}/{table}.json"
+
+    def copy_events_partition(
+        self,
+        table: str,
+        rejected_table: str,
+        partition_key: str,
+        partition_uri: str,
+        jsonpaths_uri: str,
+    ) -> int:
+        """Replace one partition from its S3 prefix: COPY to temp, delete, insert, rejects; one transaction."""
+        temp = "_copy_events"
+        target, rejects = self.table(table), self.table(rejected_table)
+        raw_columns = [c for _, c in EVENT_JSON_FIELDS]
+        params = {"partition_key": partition_key, "source_key": partition_uri}
+        with self.transaction() as cursor:
+            self.lock(cursor, table)
+            cursor.execute(build_temp_like_sql(temp, target, raw_columns))
+            cursor.execute(build_redshift_copy_sql(temp, raw_columns, partition_uri, jsonpaths_uri, self.options))
+            cursor.execute(build_delete_partition_sql(target, "partition_key"), params)
+            cursor.execute(build_delete_partition_sql(rejects, "partition_key"), params)
+            cursor.execute(build_insert_events_sql(target, temp, EVENT_JSON_FIELDS), params)
+            loaded = int(cursor.rowcount)
+            cursor.execute(build_copy_rejects_sql(rejects), params)
+            cursor.execute(f"DROP TABLE {temp}")
+        return loaded
+
+    def clear_partition(self, table: str, rejected_table: str, partition_key: str) -> None:
+        """An allowed empty partition: its old rows and rejections go, nothing comes in."""
+        params = {"partition_key": partition_key}
+        with self.transaction() as cursor:
+            self.lock(cursor, table)
+            cursor.execute(build_delete_partition_sql(self.table(table), "partition_key"), params)
+            cursor.execute(build_delete_partition_sql(self.table(rejected_table), "partition_key"), params)
+
+    def copy_song_objects(
+        self,
+        table: str,
+        manifest_table: str,
+        objects: Sequence[tuple[str, str]],
+        copy_manifest_uri: str,
+        jsonpaths_uri: str,
+    ) -> int:
+        """Reload the songs of the listed objects (key, version) from a COPY manifest; record them."""
+        temp = "_copy_songs"
+        target, manifest = self.table(table), self.table(manifest_table)
+        columns = [c for _, c in SONG_JSON_FIELDS]
+        with self.transaction() as cursor:
+            self.lock(cursor, table)
+            cursor.execute(build_temp_like_sql(temp, target, columns))
+            cursor.execute(
+                build_redshift_copy_sql(temp, columns, copy_manifest_uri, jsonpaths_uri, self.options, manifest=True)
+            )
+            cursor.execute(build_delete_songs_sql(target, temp))
+            cursor.execute(build_insert_songs_sql(target, temp, SONG_JSON_FIELDS), {"source_key": copy_manifest_uri})
+            loaded = int(cursor.rowcount)
+            for key, version in objects:
+                cursor.execute(f"DELETE FROM {manifest} WHERE source_key = %(key)s", {"key": key})
+                cursor.execute(
+                    f"INSERT INTO {manifest} (source_key, version, rows_loaded, rejected)"
+                    " VALUES (%(key)s, %(version)s, 0, 0)",
+                    {"key": key, "version": version},
+                )
+            cursor.execute(f"DROP TABLE {temp}")
+        return loaded
+
+    def loaded_versions(self, manifest_table: str) -> dict[str, str]:
+        """source_key -> version of every object already staged."""
+        with self.transaction() as cursor:
+            cursor.execute(f"SELECT source_key, version FROM {self.table(manifest_table)}")
+            return {key: version for key, version in cursor.fetchall()}
+
+    def _columns_of(self, cursor: Any, relation: str) -> list[str]:
+        cursor.execute(f"SELECT * FROM {relation} LIMIT 0")
+        return [d[0] for d in cursor.description or ()]
+
+    def replace_partition_from_select(
+        self, table: str, partition_column: str, select_sql: str, params: dict[str, Any]
+    ) -> int:
+        """Fact load: the shared marts SQL into a temp table, then delete + insert the partition."""
+        target = self.table(table)
+        with self.transaction() as cursor:
+            self.lock(cursor, table)
+            cursor.execute(f"CREATE TEMP TABLE _model AS {select_sql}", params)
+            columns = ", ".join(quote_ident(c) for c in self._columns_of(cursor, "_model"))
+            cursor.execute(build_delete_partition_sql(target, partition_column), params)
+            cursor.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM _model")
+            rows = int(cursor.rowcount)
+            cursor.execute("DROP TABLE _model")
+            return rows
+
+    def upsert_from_select(
+        self,
+        table: str,
+        select_sql: str,
+        params: dict[str, Any],
+        key: Sequence[str],
+        mode: str,
+        version_columns: Sequence[str] = (),
+    ) -> int:
+        """Dimension load: materialise the shared model, then MERGE / INSERT WHERE NOT EXISTS."""
+        rows = 0
+        with self.transaction() as cursor:
+            self.lock(cursor, table)
+            cursor.execute(f"CREATE TEMP TABLE _model AS {select_sql}", params)
+            columns = self._columns_of(cursor, "_model")
+            target = self.table(table)
+            for statement in build_redshift_upsert_sql(target, "_model", columns, key, mode, version_columns):
+                cursor.execute(statement)
+                rows = int(cursor.rowcount)
+            cursor.execute("DROP TABLE _model")
+        return rows
+
+    def fetch_one(self, sql: str, params: dict[str, Any] | None = None) -> tuple[Any, ...] | None:
+        """Run a read-only query and return its first row."""
+        with self.transaction() as cursor:
+            cursor.execute(sql, params or {})
+            row = cursor.fetchone()
+            return tuple(row) if row is not None else None
+
+    def fetch_all(self, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run a read-only query; return its column names and all rows."""
+        with self.transaction() as cursor:
+            cursor.execute(sql, params or {})
+            return [d[0] for d in cursor.description or ()], [tuple(r) for r in cursor.fetchall()]
+
+    def insert_row(self, table: str, row: dict[str, Any]) -> None:
+        """Append one row (an audit record); values are bind parameters."""
+        columns = ", ".join(quote_ident(c) for c in row)
+        values = ", ".join(f"%({c})s" for c in row)
+        with self.transaction() as cursor:
+            cursor.execute(f"INSERT INTO {self.table(table)} ({columns}) VALUES ({values})", row)
+
+
+def copy_options_from_extra(conn_id: str, extra: dict[str, Any], region_default: str = "us-east-1") -> CopyOptions:
+    """COPY settings from the warehouse connection's extra; the IAM role is required."""
+    role = extra.get("copy_iam_role")
+    if not role:
+        raise ValueError(
+            f"connection {conn_id!r}: extra 'copy_iam_role' (the cluster's IAM role ARN for COPY) is required"
+        )
+    return CopyOptions(
+        iam_role=str(role),
+        region=str(extra.get("copy_region") or region_default),
+        maxerror=int(extra.get("copy_maxerror", DEFAULT_MAXERROR)),
+        jsonpaths_prefix=str(extra.get("jsonpaths_prefix") or ""),
+    )
+
+
+def warehouse_for(conn_id: str, schema: str) -> PostgresWarehouse | RedshiftWarehouse:
+    """The adapter for an Airflow connection, chosen by its conn_type (redshift or postgres)."""
     from airflow.sdk import BaseHook
 
     conn = BaseHook.get_connection(conn_id)
+    if conn.conn_type == "redshift":
+        return RedshiftWarehouse(conn_id, schema, copy_options_from_extra(conn_id, conn.extra_dejson))
     if conn.conn_type not in ("postgres", "postgresql"):
-        raise ValueError(f"connection {conn_id!r} has type {conn.conn_type!r}; supported: postgres")
+        raise ValueError(f"connection {conn_id!r} has type {conn.conn_type!r}; supported: postgres, redshift")
     params = ConnectionParams(
         host=conn.host or "127.0.0.1",
         port=int(conn.port or 5432),

@@ -13,6 +13,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from sparkify.config import load_config
 from sparkify.parsing import EVENT_COLUMNS, REJECT_COLUMNS, Rejection, iter_lines, parse_events
 from sparkify.project import REJECTED_TABLE, open_warehouse
+from sparkify.s3copy import stage_events_by_copy
 from sparkify.sources import partition_objects, source_for
 
 #: How many rejections the log and the failure message show (the table keeps all of them).
@@ -93,6 +94,10 @@ class StageEventsOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         config = load_config(self.config_path)
+        warehouse = open_warehouse(config)
+        if getattr(warehouse, "copies_from_s3", False):
+            # Redshift: COPY straight from the partition's S3 prefix (see sparkify.s3copy).
+            return stage_events_by_copy(warehouse, config, self.partition_key)
         source = source_for(config.source)
         objects = partition_objects(source, config.source, self.partition_key)
         rejected: list[Rejection] = []

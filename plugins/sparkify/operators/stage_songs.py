@@ -9,6 +9,7 @@ from airflow.sdk import BaseOperator
 from sparkify.config import load_config
 from sparkify.parsing import REJECT_COLUMNS, SONG_COLUMNS, Rejection, iter_lines, parse_songs
 from sparkify.project import MANIFEST_TABLE, REJECTED_TABLE, open_warehouse
+from sparkify.s3copy import stage_songs_by_copy
 from sparkify.sources import source_for
 
 BATCH_OBJECTS = 500
@@ -31,6 +32,9 @@ class StageSongsOperator(BaseOperator):
         config = load_config(self.config_path)
         source = source_for(config.source)
         warehouse = open_warehouse(config)
+        if getattr(warehouse, "copies_from_s3", False):
+            # Redshift: COPY the new or changed objects through a COPY manifest (sparkify.s3copy).
+            return stage_songs_by_copy(warehouse, config)
         listed = source.list(config.source.songs_prefix.strip("/") + "/")
         known = warehouse.loaded_versions(MANIFEST_TABLE)
         pending = [obj for obj in listed if known.get(obj.key) != obj.version]

@@ -1,0 +1,149 @@
+CREATE SCHEMA IF NOT EXISTS "sparkify";
+
+-- Which source objects were staged, with the version seen (ETag or size+mtime), so unchanged files are skipped.
+CREATE TABLE IF NOT EXISTS "sparkify"."load_manifest" (
+    source_key  VARCHAR(1024) NOT NULL PRIMARY KEY,
+    version     VARCHAR(256)  NOT NULL,
+    rows_loaded INTEGER       NOT NULL,
+    rejected    INTEGER       NOT NULL
+)
+DISTSTYLE ALL;
+
+-- Input lines that could not be staged, kept with the reason so nothing is lost silently.
+CREATE TABLE IF NOT EXISTS "sparkify"."rejected_lines" (
+    partition_key VARCHAR(10),
+    source_key    VARCHAR(1024) NOT NULL,
+    line_number   INTEGER       NOT NULL,
+    reason        VARCHAR(1024) NOT NULL,
+    raw_line      VARCHAR(4096),
+    PRIMARY KEY (source_key, line_number)
+)
+DISTSTYLE EVEN SORTKEY (partition_key);
+
+-- Append-only audit log of data-quality check results: one row per check execution (retries and
+-- re-runs add rows, so it is not part of the idempotency contract). sample_rows holds up to 10
+-- failing rows as a JSON array (NULL when the check passed or has no row-level failures).
+-- No primary key on purpose: nothing ever updates a result, and Redshift would not enforce it.
+CREATE TABLE IF NOT EXISTS "sparkify"."dq_results" (
+    checked_at       TIMESTAMP        NOT NULL,
+    dag_id           VARCHAR(250)     NOT NULL,
+    run_id           VARCHAR(250)     NOT NULL,
+    try_number       INTEGER,
+    partition_key    VARCHAR(10),
+    check_name       VARCHAR(250)     NOT NULL,
+    check_type       VARCHAR(32)      NOT NULL,
+    table_name       VARCHAR(128)     NOT NULL,
+    scope            VARCHAR(16)      NOT NULL,
+    severity         VARCHAR(8)       NOT NULL,
+    status           VARCHAR(8)       NOT NULL,
+    observed         DOUBLE PRECISION,
+    expected         DOUBLE PRECISION,
+    threshold        VARCHAR(256)     NOT NULL,
+    sample_rows      VARCHAR(65535),
+    duration_seconds DOUBLE PRECISION NOT NULL,
+    message          VARCHAR(4096)
+);
+
+-- Raw log events, one row per JSON line, partitioned by day (partition_key = 'YYYY-MM-DD').
+-- song_clean/artist_clean hold the mojibake-repaired strings used for matching; the raw ones stay for lineage.
+CREATE TABLE IF NOT EXISTS "sparkify"."staging_events" (
+    partition_key   VARCHAR(10)      NOT NULL,
+    source_key      VARCHAR(1024)    NOT NULL,
+    line_number     INTEGER          NOT NULL,
+    artist          VARCHAR(1024),
+    auth            VARCHAR(32),
+    first_name      VARCHAR(256),
+    gender          VARCHAR(8),
+    item_in_session INTEGER,
+    last_name       VARCHAR(256),
+    length          DOUBLE PRECISION,
+    level           VARCHAR(16),
+    location        VARCHAR(1024),
+    method          VARCHAR(16),
+    page            VARCHAR(64),
+    registration    DOUBLE PRECISION,
+    session_id      INTEGER,
+    song            VARCHAR(1024),
+    status          INTEGER,
+    ts              BIGINT           NOT NULL,
+    user_agent      VARCHAR(1024),
+    user_id         VARCHAR(64)      NOT NULL,
+    artist_clean    VARCHAR(1024),
+    song_clean      VARCHAR(1024),
+    PRIMARY KEY (partition_key, source_key, line_number)
+)
+DISTSTYLE EVEN SORTKEY (partition_key, ts);
+
+-- The song catalogue, staged incrementally: one row per song record, keyed by its source object and line.
+CREATE TABLE IF NOT EXISTS "sparkify"."staging_songs" (
+    source_key       VARCHAR(1024)    NOT NULL,
+    line_number      INTEGER          NOT NULL,
+    num_songs        INTEGER,
+    artist_id        VARCHAR(32)      NOT NULL,
+    artist_latitude  DOUBLE PRECISION,
+    artist_longitude DOUBLE PRECISION,
+    artist_location  VARCHAR(1024),
+    artist_name      VARCHAR(1024),
+    song_id          VARCHAR(32)      NOT NULL,
+    title            VARCHAR(1024),
+    duration         DOUBLE PRECISION,
+    year             INTEGER,
+    PRIMARY KEY (source_key, line_number)
+)
+DISTKEY (song_id) SORTKEY (song_id);
+
+-- Fact: one row per NextSong event by a logged-in user. songplay_id is md5 of the event's natural key.
+CREATE TABLE IF NOT EXISTS "sparkify"."songplays" (
+    songplay_id   CHAR(32)      NOT NULL PRIMARY KEY,
+    partition_key VARCHAR(10)   NOT NULL,
+    start_time    TIMESTAMP     NOT NULL,
+    user_id       VARCHAR(64)   NOT NULL,
+    level         VARCHAR(16),
+    song_id       VARCHAR(32),
+    artist_id     VARCHAR(32),
+    session_id    INTEGER,
+    location      VARCHAR(1024),
+    user_agent    VARCHAR(1024)
+)
+DISTKEY (song_id) SORTKEY (partition_key, start_time);
+
+-- One row per user; level and names come from the user's latest event (last_event_ts), whatever the load order.
+CREATE TABLE IF NOT EXISTS "sparkify"."users" (
+    user_id       VARCHAR(64)  NOT NULL PRIMARY KEY,
+    first_name    VARCHAR(256),
+    last_name     VARCHAR(256),
+    gender        VARCHAR(8),
+    level         VARCHAR(16)  NOT NULL,
+    last_event_ts BIGINT       NOT NULL
+)
+DISTSTYLE ALL SORTKEY (user_id);
+
+CREATE TABLE IF NOT EXISTS "sparkify"."songs" (
+    song_id   VARCHAR(32)   NOT NULL PRIMARY KEY,
+    title     VARCHAR(1024) NOT NULL,
+    artist_id VARCHAR(32)   NOT NULL,
+    year      INTEGER,
+    duration  DOUBLE PRECISION
+)
+DISTKEY (song_id) SORTKEY (song_id);
+
+CREATE TABLE IF NOT EXISTS "sparkify"."artists" (
+    artist_id VARCHAR(32)   NOT NULL PRIMARY KEY,
+    name      VARCHAR(1024) NOT NULL,
+    location  VARCHAR(1024),
+    latitude  DOUBLE PRECISION,
+    longitude DOUBLE PRECISION
+)
+DISTSTYLE ALL SORTKEY (artist_id);
+
+-- One row per distinct songplay start_time.
+CREATE TABLE IF NOT EXISTS "sparkify"."time" (
+    start_time TIMESTAMP NOT NULL PRIMARY KEY,
+    hour       SMALLINT  NOT NULL,
+    day        SMALLINT  NOT NULL,
+    week       SMALLINT  NOT NULL,
+    month      SMALLINT  NOT NULL,
+    year       SMALLINT  NOT NULL,
+    weekday    SMALLINT  NOT NULL
+)
+DISTKEY (start_time) SORTKEY (start_time);

@@ -1,0 +1,52 @@
+LOCK "sparkify"."songplays";
+
+CREATE TEMP TABLE _model AS -- Songplays of one partition: every NextSong event of a logged-in user (user_id '' = logged out).
+-- Songs match on repaired title + artist name + duration to 3 decimals; when the catalogue holds
+-- several candidates the smallest song_id wins, so the result never depends on load order.
+WITH events AS (
+    SELECT *
+    FROM "sparkify"."staging_events"
+    WHERE partition_key = %(partition_key)s
+      AND page = 'NextSong'
+      AND user_id <> ''
+),
+catalogue AS (
+    SELECT song_id, artist_id, title, artist_name, duration_3
+    FROM (
+        SELECT song_id, artist_id, title, artist_name,
+               ROUND(CAST(duration AS NUMERIC(18, 5)), 3) AS duration_3,
+               ROW_NUMBER() OVER (
+                   PARTITION BY title, artist_name, ROUND(CAST(duration AS NUMERIC(18, 5)), 3)
+                   ORDER BY song_id, artist_id
+               ) AS rn
+        FROM "sparkify"."staging_songs"
+    ) ranked
+    WHERE rn = 1
+)
+SELECT
+    MD5(e.user_id || '|' || CAST(e.session_id AS VARCHAR) || '|'
+        || CAST(e.item_in_session AS VARCHAR) || '|' || CAST(e.ts AS VARCHAR)) AS songplay_id,
+    e.partition_key,
+    TIMESTAMP 'epoch' + (e.ts / 1000.0) * INTERVAL '1 second' AS start_time,
+    e.user_id,
+    e.level,
+    c.song_id,
+    c.artist_id,
+    e.session_id,
+    e.location,
+    TRIM(BOTH '"' FROM e.user_agent) AS user_agent
+FROM events e
+LEFT JOIN catalogue c
+       ON c.title = e.song_clean
+      AND c.artist_name = e.artist_clean
+      AND c.duration_3 = ROUND(CAST(e.length AS NUMERIC(18, 5)), 3);
+-- params: {"partition_key": "2018-11-05"}
+
+SELECT * FROM _model LIMIT 0;
+
+DELETE FROM "sparkify"."songplays" WHERE "partition_key" = %(partition_key)s;
+-- params: {"partition_key": "2018-11-05"}
+
+INSERT INTO "sparkify"."songplays" ("songplay_id", "partition_key", "start_time", "user_id", "level", "song_id", "artist_id", "session_id", "location", "user_agent") SELECT "songplay_id", "partition_key", "start_time", "user_id", "level", "song_id", "artist_id", "session_id", "location", "user_agent" FROM _model;
+
+DROP TABLE _model;

@@ -1,0 +1,269 @@
+"""The Redshift adapter without a cluster: every statement it sends, for the shipped config.
+
+The adapter runs against a recording fake connection; each method's statements (with bind
+parameter names) are compared with a snapshot under tests/unit/snapshots/redshift/, parsed with
+sqlglot's redshift dialect, and checked for secrets. Regenerate the snapshots after an
+intended change with ``SPARKIFY_UPDATE_SNAPSHOTS=1 make test ARGS=tests/unit/test_redshift.py``
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from sparkify.config import Config, load_config
+from sparkify.project import ddl_statements, model_context
+from sparkify.s3copy import build_copy_manifest
+from sparkify.sqlfiles import render
+from sparkify.warehouse import (
+    EVENT_JSON_FIELDS,
+    SONG_JSON_FIELDS,
+    CopyOptions,
+    RedshiftWarehouse,
+    build_jsonpaths,
+    build_redshift_copy_sql,
+    build_redshift_upsert_sql,
+    copy_options_from_extra,
+    redshift_table_ddl,
+)
+
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "redshift"
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+ROLE = "arn:aws:iam::123456789012:role/sparkify-redshift-copy"
+OPTIONS = CopyOptions(iam_role=ROLE, region="us-west-2", maxerror=10)
+SOURCE = "s3://udacity-dend"
+SECRET_MARKERS = ("ACCESS_KEY", "SECRET", "CREDENTIALS", "SESSION_TOKEN", "PASSWORD", "aws_access_key_id")
+
+
+class RecordingCursor:
+    """DB-API cursor that records (sql, params) and answers with canned rows."""
+
+    def __init__(self, log: list[tuple[str, Any]]) -> None:
+        self.log = log
+        self.paramstyle = "format"
+        self.rowcount = 0
+        self.description: list[tuple[str]] = []
+        self._rows: list[tuple[Any, ...]] = []
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        assert self.paramstyle == "pyformat", "adapter must switch the cursor to pyformat before executing"
+        self.log.append((sql, params))
+        self.rowcount = 3
+        if sql.startswith("SELECT * FROM _model LIMIT 0"):
+            self.description = [(c,) for c in MODEL_COLUMNS[-1]]
+        self._rows = [("song_data/A/x.json", "etag")] if "load_manifest" in sql and sql.startswith("SELECT") else []
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else (0,)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+
+class RecordingConnection:
+    def __init__(self, log: list[tuple[str, Any]], events: list[str]) -> None:
+        self.log, self.events, self.autocommit = log, events, True
+
+    def cursor(self) -> RecordingCursor:
+        return RecordingCursor(self.log)
+
+    def commit(self) -> None:
+        self.events.append("commit")
+
+    def rollback(self) -> None:
+        self.events.append("rollback")
+
+    def close(self) -> None:
+        self.events.append("close")
+
+
+MODEL_COLUMNS: list[list[str]] = [[]]
+
+
+@pytest.fixture
+def config(monkeypatch: pytest.MonkeyPatch) -> Config:
+    monkeypatch.delenv("SPARKIFY_SOURCE", raising=False)
+    monkeypatch.delenv("SPARKIFY_CONFIG", raising=False)
+    return load_config()
+
+
+@pytest.fixture
+def recorded() -> tuple[RedshiftWarehouse, list[tuple[str, Any]], list[str]]:
+    log: list[tuple[str, Any]] = []
+    events: list[str] = []
+    warehouse = RedshiftWarehouse(
+        "redshift_default", "sparkify", OPTIONS, connect=lambda: RecordingConnection(log, events)
+    )
+    return warehouse, log, events
+
+
+def ddl_columns(config: Config, warehouse: RedshiftWarehouse, table: str) -> list[str]:
+    """Column names of a table from its sql/ddl file (what the model's SELECT produces)."""
+    statement = render(f"ddl/{table}.sql", **model_context(config, warehouse, table))
+    create = sqlglot.parse_one(statement, dialect="postgres")
+    return [col.name for col in create.find_all(exp.ColumnDef)]
+
+
+def as_text(log: list[tuple[str, Any]]) -> str:
+    """Statements as the snapshot stores them: SQL, then the bind parameters' names and values."""
+    parts = []
+    for sql, params in log:
+        bound = f"\n-- params: {json.dumps(params, sort_keys=True)}" if params else ""
+        parts.append(f"{sql};{bound}")
+    return "\n\n".join(parts) + "\n"
+
+
+def check_snapshot(name: str, text: str) -> None:
+    path = SNAPSHOTS / f"{name}.sql"
+    if os.environ.get("SPARKIFY_UPDATE_SNAPSHOTS") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.exists(), f"missing snapshot {path}: run with SPARKIFY_UPDATE_SNAPSHOTS=1 and review it"
+    assert text == path.read_text(), f"{name}: rendered SQL differs from {path} (update it if intended)"
+
+
+def check_redshift_sql(log: list[tuple[str, Any]]) -> None:
+    """Every statement parses as Redshift SQL; no credential ever appears in text or params."""
+    for sql, params in log:
+        literal_sql = PLACEHOLDER.sub("'x'", sql)
+        parsed = sqlglot.parse(literal_sql, dialect="redshift", error_level=sqlglot.ErrorLevel.RAISE)
+        assert len(parsed) == 1 and parsed[0] is not None, sql
+        if isinstance(parsed[0], exp.Command):  # sqlglot has no LOCK node; it must be exactly LOCK <table>
+            assert re.fullmatch(r'LOCK "sparkify"\."[a-z_]+"', sql), sql
+        blob = sql + json.dumps(params)
+        for marker in SECRET_MARKERS:
+            assert marker.lower() not in blob.lower(), f"{marker} in {sql}"
+        for name in PLACEHOLDER.findall(sql):
+            assert params and name in params, f"unbound %({name})s in {sql}"
+
+
+class TestStatementsForShippedConfig:
+    def test_ensure_schema(self, config: Config, recorded: Any) -> None:
+        warehouse, log, events = recorded
+        warehouse.ensure_schema(ddl_statements(config, warehouse))
+        assert events == ["commit", "close"]
+        text = as_text(log)
+        assert "DISTKEY (song_id) SORTKEY (partition_key, start_time)" in text
+        check_redshift_sql(log)
+        check_snapshot("ensure_schema", text)
+
+    def test_copy_events_partition(self, config: Config, recorded: Any) -> None:
+        warehouse, log, events = recorded
+        jsonpaths = warehouse.jsonpaths_location(SOURCE, "staging_events")
+        prefix = f"{SOURCE}/log_data/2018/11/2018-11-05"
+        warehouse.copy_events_partition("staging_events", "rejected_lines", "2018-11-05", prefix, jsonpaths)
+        statements = [sql for sql, _ in log]
+        # one transaction: lock, COPY into temp, delete partition, insert, rejects; then commit
+        expected = ["LOCK", "CREATE", "COPY", "DELETE", "DELETE", "INSERT", "INSERT", "DROP"]
+        assert [s.split()[0] for s in statements] == expected
+        assert events == ["commit", "close"]
+        assert f"IAM_ROLE '{ROLE}'" in statements[2] and "TIMEFORMAT 'epochmillisecs'" in statements[2]
+        check_redshift_sql(log)
+        check_snapshot("copy_events_partition", as_text(log))
+
+    def test_copy_song_objects(self, config: Config, recorded: Any) -> None:
+        warehouse, log, _ = recorded
+        jsonpaths = warehouse.jsonpaths_location(SOURCE, "staging_songs")
+        manifest = f"{SOURCE}/_sparkify/manifests/staging_songs-abc-2.json"
+        objects = [("song_data/A/A/A/TRAAAAW128F429D538.json", "e1"), ("song_data/A/B/C/TRABCEI128F424C983.json", "e2")]
+        warehouse.copy_song_objects("staging_songs", "load_manifest", objects, manifest, jsonpaths)
+        assert "MANIFEST" in log[2][0]
+        check_redshift_sql(log)
+        check_snapshot("copy_song_objects", as_text(log))
+
+    def test_load_fact(self, config: Config, recorded: Any) -> None:
+        warehouse, log, _ = recorded
+        MODEL_COLUMNS.append(ddl_columns(config, warehouse, config.fact.name))
+        select_sql = render(config.fact.sql, **model_context(config, warehouse, config.fact.name))
+        warehouse.replace_partition_from_select(
+            config.fact.name, config.fact.partition_column, select_sql, {"partition_key": "2018-11-05"}
+        )
+        check_redshift_sql(log)
+        check_snapshot("load_fact_songplays", as_text(log))
+
+    def test_load_dimensions(self, config: Config, recorded: Any) -> None:
+        warehouse, log, _ = recorded
+        for dim in config.dimensions:
+            MODEL_COLUMNS.append(ddl_columns(config, warehouse, dim.name))
+            select_sql = render(dim.sql, **model_context(config, warehouse, dim.name))
+            start = len(log)
+            warehouse.upsert_from_select(
+                dim.name, select_sql, {"partition_key": "2018-11-05"}, dim.key, dim.mode, dim.version_columns
+            )
+            check_redshift_sql(log[start:])
+            check_snapshot(f"load_dimension_{dim.name}", as_text(log[start:]))
+        assert not any("ON CONFLICT" in sql for sql, _ in log)
+
+    def test_rollback_on_error(self, recorded: Any) -> None:
+        warehouse, _, events = recorded
+        with pytest.raises(RuntimeError), warehouse.transaction():
+            raise RuntimeError("boom")
+        assert events == ["rollback", "close"]
+
+
+class TestBuilders:
+    def test_jsonpaths_follow_copy_columns(self) -> None:
+        doc = build_jsonpaths(EVENT_JSON_FIELDS)
+        assert doc["jsonpaths"][0] == "$['artist']"
+        assert doc["jsonpaths"][-1] == "$['userId']"
+        assert len(doc["jsonpaths"]) == len(EVENT_JSON_FIELDS) == 18
+        assert len(build_jsonpaths(SONG_JSON_FIELDS)["jsonpaths"]) == 10
+        check_snapshot("jsonpaths_staging_events", json.dumps(doc, indent=2) + "\n")
+
+    def test_copy_manifest(self) -> None:
+        assert build_copy_manifest(["s3://b1b/k"]) == {"entries": [{"url": "s3://b1b/k", "mandatory": True}]}
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            {"location": "s3://bkt/x' CREDENTIALS 'aws_access_key_id=AK"},
+            {"role": "arn:aws:iam::123:role/x"},
+            {"role": "AKIAIOSFODNN7EXAMPLE"},
+            {"region": "us-west-2' --"},
+        ],
+    )
+    def test_copy_rejects_injection(self, bad: dict[str, str]) -> None:
+        options = CopyOptions(iam_role=bad.get("role", ROLE), region=bad.get("region", "us-west-2"))
+        with pytest.raises(ValueError):
+            location = bad.get("location", "s3://bkt/x")
+            build_redshift_copy_sql('"s"."t"', ["a"], location, "s3://bkt/j.json", options)
+
+    def test_maxerror_bounds(self) -> None:
+        with pytest.raises(ValueError):
+            options = CopyOptions(ROLE, "us-east-1", -1)
+            build_redshift_copy_sql('"s"."t"', ["a"], "s3://bkt/x", "s3://bkt/j.json", options)
+
+    def test_upsert_modes(self) -> None:
+        cols, key = ["user_id", "level", "last_event_ts"], ["user_id"]
+        (insert,) = build_redshift_upsert_sql('"s"."u"', "_model", cols, key, "insert_missing")
+        assert insert.startswith('INSERT INTO "s"."u"') and "WHERE NOT EXISTS" in insert
+        (merge,) = build_redshift_upsert_sql('"s"."u"', "_model", cols, key, "upsert")
+        assert merge.startswith("MERGE INTO")
+        versions = ["last_event_ts", "level"]
+        prune, merge = build_redshift_upsert_sql('"s"."u"', "_model", cols, key, "upsert_latest", versions)
+        assert prune.startswith("DELETE FROM _model USING")
+        assert '(_model."last_event_ts" = target."last_event_ts" AND _model."level" > target."level")' in prune
+        with pytest.raises(ValueError):
+            build_redshift_upsert_sql('"s"."u"', "_model", cols, key, "upsert_latest")
+        with pytest.raises(ValueError):
+            build_redshift_upsert_sql('"s"."u"', "_model", cols, key, "replace")
+
+    def test_ddl_attributes_only_for_known_tables(self) -> None:
+        users = 'CREATE TABLE IF NOT EXISTS "s"."users" (a INT)'
+        other = 'CREATE TABLE IF NOT EXISTS "s"."other" (a INT)'
+        assert redshift_table_ddl(users).endswith("DISTSTYLE ALL SORTKEY (user_id)")
+        assert redshift_table_ddl(other) == other
+
+    def test_copy_options_from_extra(self) -> None:
+        options = copy_options_from_extra("rs", {"copy_iam_role": ROLE, "copy_region": "eu-west-1", "copy_maxerror": 5})
+        assert options == CopyOptions(ROLE, "eu-west-1", 5, "")
+        with pytest.raises(ValueError, match="copy_iam_role"):
+            copy_options_from_extra("rs", {})
