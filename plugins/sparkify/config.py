@@ -15,8 +15,8 @@ Validation happens in two stages:
 1. ``config.schema.json`` (JSON Schema Draft 2020-12) checks shape, types, identifiers
    and per-check-type parameters.
 2. Semantic rules that a schema cannot express: referenced SQL files exist, table and
-   check names are unique, checks point at known tables, ``scope: partition`` is only
-   used on partitioned tables.
+   check names are unique, checks point at known tables and at columns those tables have
+   (per ``sql/ddl/<table>.sql``), ``scope: partition`` is only used on partitioned tables.
 
 Both stages always run (the semantic one tolerates malformed input) so that a single
 message reports everything.
@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
+
+from sparkify.ddl import table_columns
 
 __all__ = [
     "REPO_ROOT",
@@ -451,6 +453,7 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
             )
 
     check_names: dict[str, str] = {}
+    columns_cache: dict[str, tuple[str, ...] | None] = {}
     for i, check in enumerate(_sequence(document.get("checks"))):
         check = _mapping(check)
         where = f"$.checks[{i}]"
@@ -493,7 +496,54 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
             low, high = check.get("min"), check.get("max")
             if _is_int(low) and _is_int(high) and low > high:
                 problems.append(f"{where}: min ({low}) is greater than max ({high})")
+            if "expected_sql" in check:
+                require_sql(check.get("expected_sql"), f"{where}.expected_sql")
+                if "min" in check or "max" in check:
+                    problems.append(f"{where}: use either min/max or expected_sql (with tolerance), not both")
+            elif "tolerance" in check:
+                problems.append(f"{where}.tolerance: only allowed with expected_sql")
 
+        problems.extend(_column_problems(check, where, tables, sql_dir, columns_cache))
+
+    return problems
+
+
+def _column_problems(
+    check: Mapping[str, Any],
+    where: str,
+    tables: Mapping[str, str],
+    sql_dir: Path,
+    cache: dict[str, tuple[str, ...] | None],
+) -> list[str]:
+    """Columns a check names must exist in its table, per ``sql/ddl/<table>.sql``.
+
+    Caught at parse time so a typo fails the DAG import with the JSON path, instead of a
+    task failing with a database error at run time. Tables without a DDL file are skipped
+    (their absence is not this rule's concern).
+    """
+    table = check.get("table")
+    refs: list[tuple[Any, Any, str]] = [
+        (table, column, f"{where}.columns[{j}]") for j, column in enumerate(_sequence(check.get("columns")))
+    ]
+    if "column" in check:
+        refs.append((table, check.get("column"), f"{where}.column"))
+    if check.get("type") == "relationship":
+        refs.append((check.get("to_table"), check.get("to_column"), f"{where}.to_column"))
+    problems = []
+    for ref_table, column, path in refs:
+        if not (isinstance(ref_table, str) and ref_table in tables and isinstance(column, str)):
+            continue
+        if ref_table not in cache:
+            try:
+                cache[ref_table] = table_columns(sql_dir, ref_table)
+            except (OSError, ValueError) as exc:
+                cache[ref_table] = None
+                problems.append(f"{path}: cannot read columns of {ref_table!r} from sql/ddl: {exc}")
+        known = cache[ref_table]
+        if known is not None and column not in known:
+            problems.append(
+                f"{path}: unknown column {column!r} in table {ref_table!r} (columns: {', '.join(known)})"
+            )
     return problems
 
 
@@ -585,7 +635,7 @@ def _build_check(check: Mapping[str, Any]) -> CheckConfig:
         if key not in _CHECK_COMMON_KEYS
     }
     if check["type"] == "row_count":
-        params = {key: int(value) for key, value in params.items()}
+        params = {key: int(value) if key in ("min", "max") else value for key, value in params.items()}
     return CheckConfig(
         name=check["name"],
         table=check["table"],

@@ -12,6 +12,8 @@ from sparkify.warehouse import PostgresWarehouse, warehouse_for
 
 MANIFEST_TABLE = "load_manifest"
 REJECTED_TABLE = "rejected_lines"
+#: Append-only audit log of data-quality results (not part of the idempotency contract).
+RESULTS_TABLE = "dq_results"
 
 
 def open_warehouse(config: Config) -> PostgresWarehouse:
@@ -21,7 +23,7 @@ def open_warehouse(config: Config) -> PostgresWarehouse:
 
 def all_tables(config: Config) -> list[str]:
     """Every table the pipeline owns: bookkeeping, staging, fact and dimensions."""
-    return [MANIFEST_TABLE, REJECTED_TABLE, *config.table_names()]
+    return [MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, *config.table_names()]
 
 
 def model_context(config: Config, warehouse: PostgresWarehouse, this: str | None = None) -> dict[str, str]:

@@ -1,13 +1,19 @@
-"""Data-quality checks as SQL: build the query for a configured check, judge its result.
+"""Data-quality checks as SQL: build a configured check's queries, judge the result, report it.
 
-Each check type has a template in sql/quality/ returning one number, ``observed``. Building
-the statement and judging the number are pure functions, unit-tested without a database;
-the operator only runs the query in between.
+Each check type has one template in sql/quality/. Rendered normally it returns one number,
+``observed`` (plus ``expected`` for a reconciling row_count); rendered with ``sample=True`` the
+same template returns up to ``SAMPLE_LIMIT`` of the failing rows, so the count and the sample
+share one predicate and cannot drift apart. Building statements, judging numbers and
+formatting results are pure functions, unit-tested without a database; the operator only
+runs the queries in between and stores the outcome in ``dq_results``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +29,16 @@ TEMPLATES = {
     "sql": "quality/custom_sql.sql",
     "freshness": "quality/freshness.sql",
 }
+#: Types whose template has no sample mode: a count has no failing rows.
+NO_SAMPLE_TYPES = frozenset({"row_count"})
+#: At most this many failing rows are stored per result (the issue's "up to 10").
+SAMPLE_LIMIT = 10
+#: Longer string values in samples are cut, so one wide row cannot blow up the log or the column.
+SAMPLE_VALUE_CHARS = 200
+#: dq_results.sample_rows is VARCHAR(65535) (Redshift's maximum); stay below it.
+SAMPLE_JSON_CHARS = 60000
+
+PASSED, FAILED, WARNED, ERROR = "passed", "failed", "warned", "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +51,12 @@ class CheckQuery:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """Outcome of one check."""
+    """Outcome of one check: pass/fail, the numbers compared and the rule in words."""
 
     passed: bool
     observed: float | None
     threshold: str
+    expected: float | None = None
 
 
 def build_check_sql(
@@ -50,12 +67,22 @@ def build_check_sql(
     partition_column: str | None,
     partition_key: str | None,
     tables: dict[str, str],
+    sample: bool = False,
+    now: dt.datetime | None = None,
 ) -> CheckQuery:
-    """Render the check's SQL. partition_column is set only for partition-scoped checks."""
+    """Render the check's SQL. partition_column is set only for partition-scoped checks.
+
+    ``sample=True`` renders the failing-rows query instead of the count (not for row_count).
+    ``now`` is the freshness reference for runs without a partition key (default: current UTC).
+    """
     if check_type not in TEMPLATES:
         raise ValueError(f"unknown check type {check_type!r}; expected one of {sorted(TEMPLATES)}")
+    if sample and check_type in NO_SAMPLE_TYPES:
+        raise ValueError(f"check type {check_type!r} has no failing rows to sample")
     binds: dict[str, Any] = {}
-    context: dict[str, Any] = {"this": this, "partition_column": None}
+    context: dict[str, Any] = {"this": this, "partition_column": None, "sample": sample}
+    if sample:
+        binds["sample_limit"] = SAMPLE_LIMIT
     if partition_column:
         context["partition_column"] = quote_ident(partition_column)
         binds["partition_key"] = partition_key
@@ -63,7 +90,13 @@ def build_check_sql(
         context["columns"] = [quote_ident(c) for c in params["columns"]]
     if "column" in params:
         context["column"] = quote_ident(params["column"])
-    if check_type == "accepted_values":
+    if check_type == "row_count":
+        context["expected_query"] = None
+        if params.get("expected_sql"):
+            context["expected_query"] = _subquery(render(params["expected_sql"], **tables, this=this))
+            if "%(partition_key)s" in context["expected_query"]:
+                binds["partition_key"] = partition_key
+    elif check_type == "accepted_values":
         names = [f"accepted_{i}" for i in range(len(params["values"]))]
         binds.update(zip(names, params["values"], strict=True))
         context["value_params"] = names
@@ -71,26 +104,73 @@ def build_check_sql(
         context["to_table"] = tables[params["to_table"]]
         context["to_column"] = quote_ident(params["to_column"])
     elif check_type == "expression":
-        context["expression"] = params["expression"]
+        # The driver treats '%' as a placeholder marker; a LIKE 'a%' in config must stay literal.
+        context["expression"] = params["expression"].replace("%", "%%")
     elif check_type == "sql":
-        context["query"] = render(params["sql"], **tables, this=this)
+        context["query"] = _subquery(render(params["sql"], **tables, this=this))
         if "%(partition_key)s" in context["query"]:
             binds["partition_key"] = partition_key
     elif check_type == "freshness":
-        binds["partition_end"] = _partition_end(partition_key)
+        binds["reference_time"] = reference_time(partition_key, now)
     return CheckQuery(render(TEMPLATES[check_type], **context), binds)
 
 
-def _partition_end(partition_key: str | None) -> str | None:
-    if partition_key is None:
+def build_sample_sql(
+    check_type: str,
+    this: str,
+    params: dict[str, Any],
+    *,
+    partition_column: str | None,
+    partition_key: str | None,
+    tables: dict[str, str],
+    now: dt.datetime | None = None,
+) -> CheckQuery | None:
+    """The failing-rows query of a check, or None for types without row-level failures."""
+    if check_type in NO_SAMPLE_TYPES:
         return None
-    day = dt.date.fromisoformat(partition_key) + dt.timedelta(days=1)
-    return f"{day.isoformat()} 00:00:00"
+    return build_check_sql(
+        check_type,
+        this,
+        params,
+        partition_column=partition_column,
+        partition_key=partition_key,
+        tables=tables,
+        sample=True,
+        now=now,
+    )
 
 
-def judge(check_type: str, observed: float | None, params: dict[str, Any]) -> Verdict:
-    """Decide pass/fail from the observed number."""
+def _subquery(sql: str) -> str:
+    """A user query embedded as a subquery must not end with a statement terminator."""
+    return sql.rstrip().rstrip(";").rstrip()
+
+
+def reference_time(partition_key: str | None, now: dt.datetime | None = None) -> str:
+    """Freshness is measured against the end of the partition's UTC day, else against now.
+
+    The end of the day, not the run's wall-clock time, so that a backfill of an old partition
+    judges that day's data by that day's standard and gives the same verdict whenever it runs.
+    """
+    if partition_key:
+        day = dt.date.fromisoformat(partition_key) + dt.timedelta(days=1)
+        return f"{day.isoformat()} 00:00:00"
+    moment = now or dt.datetime.now(dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def judge(
+    check_type: str, observed: float | None, params: dict[str, Any], expected: float | None = None
+) -> Verdict:
+    """Decide pass/fail from the observed (and, for reconciliations, expected) number."""
     if check_type == "row_count":
+        if params.get("expected_sql"):
+            tolerance = float(params.get("tolerance", 0))
+            passed = (
+                observed is not None
+                and expected is not None
+                and abs(observed - expected) <= tolerance * expected
+            )
+            return Verdict(passed, observed, f"= expected {_number(expected)} ± {tolerance:.0%}", expected)
         low, high = params.get("min"), params.get("max")
         passed = observed is not None and (low is None or observed >= low) and (high is None or observed <= high)
         return Verdict(passed, observed, f"min={low} max={high}")
@@ -98,3 +178,75 @@ def judge(check_type: str, observed: float | None, params: dict[str, Any]) -> Ve
         limit = params["max_age_hours"]
         return Verdict(observed is not None and observed <= limit, observed, f"age_hours<={limit}")
     return Verdict(observed == 0, observed, "failing_rows=0")
+
+
+def status_for(verdict: Verdict, severity: str) -> str:
+    """passed, or failed (severity error: blocks the pipeline) / warned (severity warn: does not)."""
+    if verdict.passed:
+        return PASSED
+    return WARNED if severity == "warn" else FAILED
+
+
+def sample_records(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Failing rows as JSON-ready dicts: timestamps as ISO text, long strings cut."""
+    return [{name: _json_value(value) for name, value in zip(columns, row, strict=True)} for row in rows]
+
+
+def sample_json(records: list[dict[str, Any]]) -> str:
+    """The JSON stored in dq_results.sample_rows, dropping trailing rows until it fits the column."""
+    kept = list(records)
+    text = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+    while len(text) > SAMPLE_JSON_CHARS and kept:
+        kept.pop()
+        text = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+    return text
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    text = value.hex() if isinstance(value, bytes | bytearray | memoryview) else str(value)
+    if len(text) > SAMPLE_VALUE_CHARS:
+        return text[:SAMPLE_VALUE_CHARS] + "…"
+    return text
+
+
+def _number(value: float | None) -> str:
+    """Counts print as integers, measurements with up to 3 decimals, missing values as NULL."""
+    if value is None:
+        return "NULL"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.3f}"
+
+
+def format_result(
+    *,
+    name: str,
+    check_type: str,
+    table: str,
+    scope: str,
+    partition_key: str | None,
+    severity: str,
+    status: str,
+    verdict: Verdict,
+    samples: list[dict[str, Any]] | None,
+    duration_seconds: float,
+) -> str:
+    """The multi-line task-log report of one check: what was checked, the numbers, why it failed."""
+    where = f"partition {partition_key}" if scope == "partition" else "whole table"
+    lines = [
+        f"data-quality check {name}: {status.upper()} (severity {severity})",
+        f"  check:    {check_type} on {table}, {where}",
+        f"  observed: {_number(verdict.observed)}",
+        f"  expected: {verdict.threshold}",
+        f"  took:     {duration_seconds:.3f} s",
+    ]
+    if samples:
+        lines.append(f"  failing rows (first {len(samples)}, also in dq_results.sample_rows):")
+        lines += [f"    {json.dumps(record, ensure_ascii=False)}" for record in samples]
+    return "\n".join(lines)

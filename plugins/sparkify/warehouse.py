@@ -250,6 +250,21 @@ class PostgresWarehouse:
             cursor.execute(sql, params or {})
             return cursor.fetchone()
 
+    def fetch_all(
+        self, sql: str, params: dict[str, Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run a read-only query; return its column names and all rows (callers LIMIT it)."""
+        with self.transaction() as cursor:
+            cursor.execute(sql, params or {})
+            return [d.name for d in cursor.description or ()], cursor.fetchall()
+
+    def insert_row(self, table: str, row: dict[str, Any]) -> None:
+        """Append one row (an audit record such as a check result); values are bind parameters."""
+        columns = ", ".join(quote_ident(c) for c in row)
+        values = ", ".join(f"%({c})s" for c in row)
+        with self.transaction() as cursor:
+            cursor.execute(f"INSERT INTO {self.table(table)} ({columns}) VALUES ({values})", row)
+
 
 # =========================================================================== Amazon Redshift
 #

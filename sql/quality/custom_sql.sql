@@ -1,5 +1,7 @@
--- observed = rows returned by a user query that selects failing rows; passes at 0.
-SELECT COUNT(*) AS observed
+-- Failing rows: whatever the user's query returns. observed = their count; passes at 0.
+-- sample mode returns up to sample_limit (10) of them.
+SELECT {% if sample %}*{% else %}COUNT(*) AS observed{% endif %}
 FROM (
 {{ query }}
 ) failing
+{% if sample %}LIMIT %(sample_limit)s{% endif %}

@@ -6,6 +6,7 @@ rendered statement is parsed with sqlglot (postgres dialect) to prove it is vali
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlglot import exp
 
 from sparkify.config import SCHEMA_PATH, SQL_DIR, Config, load_config
 from sparkify.parsing import EVENT_COLUMNS, REJECT_COLUMNS, SONG_COLUMNS
-from sparkify.project import MANIFEST_TABLE, REJECTED_TABLE, all_tables, ddl_statements, model_context
+from sparkify.project import MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, all_tables, ddl_statements, model_context
 from sparkify.quality import TEMPLATES, CheckQuery, Verdict, build_check_sql, judge
 from sparkify.sqlfiles import qualified, quote_ident, render
 from sparkify.warehouse import UPSERT_MODES, build_copy_sql, build_delete_partition_sql, build_upsert_sql
@@ -325,13 +326,19 @@ class TestBuildCheckSql:
             ("2018-11-30", "2018-12-01 00:00:00"),
             ("2018-12-31", "2019-01-01 00:00:00"),
             ("2020-02-28", "2020-02-29 00:00:00"),
-            (None, None),
         ],
     )
-    def test_freshness_partition_end(self, key: str | None, end: str | None) -> None:
+    def test_freshness_is_relative_to_partition_end(self, key: str | None, end: str | None) -> None:
         query = check("freshness", scoped=False, key=key)
-        assert query.params == {"partition_end": end}
+        assert query.params == {"reference_time": end}
         assert 'MAX("start_time")' in query.sql
+
+    def test_freshness_without_partition_is_relative_to_now(self) -> None:
+        now = dt.datetime(2018, 11, 5, 13, 14, 15, tzinfo=dt.UTC)
+        query = build_check_sql(
+            "freshness", THIS, PARAMS["freshness"], partition_column=None, partition_key=None, tables=TABLES, now=now
+        )
+        assert query.params == {"reference_time": "2018-11-05 13:14:15"}
 
     def test_unknown_type(self) -> None:
         with pytest.raises(ValueError, match=r"unknown check type 'bogus'"):
@@ -401,6 +408,7 @@ class TestProject:
         assert all_tables(config) == [
             MANIFEST_TABLE,
             REJECTED_TABLE,
+            RESULTS_TABLE,
             "staging_events",
             "staging_songs",
             "songplays",
@@ -477,5 +485,6 @@ class TestProject:
                 tables=tables,
             )
             statement = parse(query.sql)
-            assert statement.named_selects == ["observed"], c.name
+            expected = ["observed", "expected"] if "expected_sql" in c.params else ["observed"]
+            assert statement.named_selects == expected, c.name
             assert set(PLACEHOLDER.findall(query.sql)) == set(query.params), c.name

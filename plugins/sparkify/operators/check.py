@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from typing import Any
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from sparkify.config import load_config
-from sparkify.project import model_context, open_warehouse
-from sparkify.quality import build_check_sql, judge
+from sparkify.config import Config, load_config
+from sparkify.project import RESULTS_TABLE, model_context, open_warehouse
+from sparkify.quality import (
+    ERROR,
+    PASSED,
+    WARNED,
+    Verdict,
+    build_check_sql,
+    build_sample_sql,
+    format_result,
+    judge,
+    sample_json,
+    sample_records,
+    status_for,
+)
+from sparkify.warehouse import PostgresWarehouse
 
 
 class DataQualityCheckOperator(BaseOperator):
-    """Query the check's observed value and fail (without retry) when an error-severity check fails.
+    """Measure one check, record it in ``dq_results``, and fail (without retry) on an error-severity failure.
 
-    A failing 'warn' check logs a warning and succeeds, so it never blocks the pipeline.
+    Every execution appends one row to ``dq_results`` (passed, failed, warned or error) with the
+    observed number, the rule, up to 10 failing rows as JSON and the duration, and logs the same
+    as a readable block, so *why* a check failed is visible without a SQL shell. Failing rows are
+    only fetched when the check fails, so passing checks cost a single aggregate query.
+    A failing ``warn`` check logs a warning and succeeds, so it never blocks the pipeline.
     """
 
     template_fields = ("partition_key",)
@@ -30,7 +49,7 @@ class DataQualityCheckOperator(BaseOperator):
         severity: str = "error",
         scope: str = "table",
         check_params: dict[str, Any] | None = None,
-        partition_key: str = "{{ partition_key }}",
+        partition_key: str | None = "{{ partition_key }}",
         config_path: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -45,35 +64,126 @@ class DataQualityCheckOperator(BaseOperator):
         self.config_path = config_path
 
     def execute(self, context: Any) -> dict[str, Any]:
+        started = time.monotonic()
+        checked_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         config = load_config(self.config_path)
         warehouse = open_warehouse(config)
+        # Manual runs without a partition render the template as "None" or "".
+        partition_key = self.partition_key if self.partition_key not in (None, "", "None") else None
         partition_column = self._partition_column(config) if self.scope == "partition" else None
-        query = build_check_sql(
-            self.check_type,
-            warehouse.table(self.table),
-            self.check_params,
-            partition_column=partition_column,
-            partition_key=self.partition_key,
-            tables=model_context(config, warehouse),
-        )
-        row = warehouse.fetch_one(query.sql, query.params)
-        observed = None if row is None or row[0] is None else float(row[0])
-        verdict = judge(self.check_type, observed, self.check_params)
-        status = "passed" if verdict.passed else "failed"
-        scope = f"partition {self.partition_key}" if partition_column else "whole table"
-        message = (
-            f"check {self.name} ({self.check_type} on {self.table}, {scope}): {status}, "
-            f"observed={observed}, expected {verdict.threshold}"
-        )
-        if verdict.passed:
-            self.log.info(message)
-        elif self.severity == "warn":
-            self.log.warning(message)
-        else:
-            raise AirflowFailException(message)
-        return {"name": self.name, "status": status, "observed": observed, "threshold": verdict.threshold}
+        query_args: dict[str, Any] = {
+            "partition_column": partition_column,
+            "partition_key": partition_key,
+            "tables": model_context(config, warehouse),
+        }
+        this = warehouse.table(self.table)
+        samples: list[dict[str, Any]] | None = None
+        try:
+            query = build_check_sql(self.check_type, this, self.check_params, **query_args)
+            row = warehouse.fetch_one(query.sql, query.params)
+            observed = _float(row, 0)
+            expected = _float(row, 1)
+            verdict = judge(self.check_type, observed, self.check_params, expected)
+            status = status_for(verdict, self.severity)
+            if status != PASSED:
+                sample = build_sample_sql(self.check_type, this, self.check_params, **query_args)
+                if sample is not None:
+                    columns, rows = warehouse.fetch_all(sample.sql, sample.params)
+                    samples = sample_records(columns, rows)
+        except Exception as exc:
+            # A check that cannot run (bad expression, missing table) is recorded too, then
+            # fails the task: retrying the same SQL cannot fix it.
+            duration = time.monotonic() - started
+            message = f"check {self.name} could not run: {type(exc).__name__}: {exc}"
+            verdict = Verdict(False, None, "query error")
+            self._record(warehouse, context, checked_at, partition_key, ERROR, verdict, None, duration, message)
+            raise AirflowFailException(message) from exc
 
-    def _partition_column(self, config: Any) -> str:
+        duration = time.monotonic() - started
+        report = format_result(
+            name=self.name,
+            check_type=self.check_type,
+            table=self.table,
+            scope=self.scope,
+            partition_key=partition_key,
+            severity=self.severity,
+            status=status,
+            verdict=verdict,
+            samples=samples,
+            duration_seconds=duration,
+        )
+        self._record(warehouse, context, checked_at, partition_key, status, verdict, samples, duration, None)
+        if status == PASSED:
+            self.log.info("%s", report)
+        elif status == WARNED:
+            self.log.warning("%s", report)
+        else:
+            self.log.error("%s", report)
+            raise AirflowFailException(
+                f"data-quality check {self.name} failed: observed {verdict.observed}, expected {verdict.threshold}"
+            )
+        return {
+            "name": self.name,
+            "status": status,
+            "observed": verdict.observed,
+            "expected": verdict.expected,
+            "threshold": verdict.threshold,
+            "failing_rows_sampled": len(samples or ()),
+        }
+
+    def _record(
+        self,
+        warehouse: PostgresWarehouse,
+        context: Any,
+        checked_at: dt.datetime,
+        partition_key: str | None,
+        status: str,
+        verdict: Verdict,
+        samples: list[dict[str, Any]] | None,
+        duration: float,
+        message: str | None,
+    ) -> None:
+        """Append this execution to dq_results (one row per try; it is an audit log)."""
+        dag_id, run_id, try_number = _run_identity(context)
+        warehouse.insert_row(
+            RESULTS_TABLE,
+            {
+                "checked_at": checked_at,
+                "dag_id": dag_id,
+                "run_id": run_id,
+                "try_number": try_number,
+                "partition_key": partition_key,
+                "check_name": self.name,
+                "check_type": self.check_type,
+                "table_name": self.table,
+                "scope": self.scope,
+                "severity": self.severity,
+                "status": status,
+                "observed": verdict.observed,
+                "expected": verdict.expected,
+                "threshold": verdict.threshold,
+                "sample_rows": sample_json(samples) if samples is not None else None,
+                "duration_seconds": round(duration, 6),
+                "message": message[:4000] if message else None,
+            },
+        )
+
+    def _partition_column(self, config: Config) -> str:
         if self.table == config.fact.name:
             return config.fact.partition_column
         return "partition_key"
+
+
+def _float(row: tuple[Any, ...] | None, index: int) -> float | None:
+    if row is None or len(row) <= index or row[index] is None:
+        return None
+    return float(row[index])
+
+
+def _run_identity(context: Any) -> tuple[str, str, int | None]:
+    """dag_id, run_id and try number of the running task; 'adhoc' outside a DAG run (tests, scripts)."""
+    ti = context.get("ti") if hasattr(context, "get") else None
+    if ti is not None:
+        return ti.dag_id, ti.run_id, getattr(ti, "try_number", None)
+    return context.get("dag_id", "adhoc"), context.get("run_id", "adhoc"), context.get("try_number")
+
