@@ -43,7 +43,7 @@ with DAG(
     default_args={
         "retries": 3,
         "retry_delay": dt.timedelta(seconds=15),
-        "retry_exponential_backoff": True,
+        "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3.3: True (= 1.0) means constant delay
         "max_retry_delay": dt.timedelta(minutes=10),
     },
     tags=["sparkify", "staging"],

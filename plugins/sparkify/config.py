@@ -437,11 +437,17 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
     fact = _mapping(document.get("fact"))
     declare(fact.get("name"), "$.fact.name", is_partitioned=True)
     require_sql(fact.get("sql"), "$.fact.sql")
+    problems.extend(
+        _table_key_problems(fact, "$.fact", sql_dir, {"key": True, "partition_column": False})
+    )
 
     for i, dim in enumerate(_sequence(document.get("dimensions"))):
         dim = _mapping(dim)
         declare(dim.get("name"), f"$.dimensions[{i}].name")
         require_sql(dim.get("sql"), f"$.dimensions[{i}].sql")
+        problems.extend(
+            _table_key_problems(dim, f"$.dimensions[{i}]", sql_dir, {"key": True, "version_columns": True})
+        )
         if (
             dim.get("mode") in DIMENSION_MODES
             and dim.get("mode") != "upsert_latest"
@@ -505,6 +511,40 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
 
         problems.extend(_column_problems(check, where, tables, sql_dir, columns_cache))
 
+    return problems
+
+
+def _table_key_problems(
+    entry: Mapping[str, Any], where: str, sql_dir: Path, fields: Mapping[str, bool]
+) -> list[str]:
+    """A fact's or dimension's key (and version/partition columns) must be columns of its table.
+
+    The table's columns come from ``sql/ddl/<name>.sql``; without this rule a misspelt key
+    passes parsing and fails at run time inside ``ON CONFLICT (…)``. ``fields`` maps each key
+    of ``entry`` to check to whether it holds a list (True) or one column name (False).
+    Entries without a DDL file are skipped (the file's absence is reported where tables are
+    created, and the unit tests' stub sql dirs have none).
+    """
+    name = entry.get("name")
+    if not isinstance(name, str):
+        return []
+    try:
+        known = table_columns(sql_dir, name)
+    except (OSError, ValueError) as exc:
+        return [f"{where}.name: cannot read columns of {name!r} from sql/ddl: {exc}"]
+    if known is None:
+        return []
+    problems = []
+    for field_name, is_list in fields.items():
+        value = entry.get(field_name)
+        refs = list(enumerate(_sequence(value))) if is_list else [(None, value)]
+        for j, column in refs:
+            if isinstance(column, str) and column not in known:
+                path = f"{where}.{field_name}" + (f"[{j}]" if j is not None else "")
+                problems.append(
+                    f"{path}: column {column!r} is not in table {name!r} "
+                    f"(sql/ddl/{name}.sql has: {', '.join(known)})"
+                )
     return problems
 
 
