@@ -15,7 +15,7 @@ help:
 	@echo "make test   run the test suite (ARGS=... is passed to pytest)"
 	@echo "make down   stop Airflow, Postgres and S3 of the demo and test stacks"
 	@echo "make psql   psql on the demo warehouse (ARGS='-c \"select 1\"')"
-	@echo "make lint   ruff check ."
+	@echo "make lint   ruff check . and sqlfluff on sql/ (scripts/lint_sql.py)"
 
 venv: $(STAMP)
 
@@ -46,3 +46,4 @@ psql:
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python scripts/lint_sql.py
