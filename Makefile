@@ -8,7 +8,7 @@ UV_VERSION := $(shell sed -n "s/^uv==//p" requirements-dev.txt)
 STAMP := $(VENV)/.requirements.stamp
 ARGS ?=
 
-.PHONY: help venv demo test down psql lint
+.PHONY: help venv demo test down psql lint bench
 
 help:
 	@echo "make demo   backfill the sample month on the local stack and print a summary"
@@ -47,3 +47,9 @@ psql:
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python scripts/lint_sql.py
+
+# Own stack (.state/bench, Postgres $(BENCH_PG_PORT)) so it never disturbs the demo or test data.
+BENCH_PG_PORT ?= 55434
+bench: venv
+	export SPARKIFY_STATE="$(CURDIR)/.state/bench" SPARKIFY_PG_PORT=$(BENCH_PG_PORT) AIRFLOW_PORT=8082 \
+	  && scripts/postgres.sh start && . scripts/env.sh && $(VENV)/bin/python bench/bench.py $(ARGS)

@@ -66,6 +66,19 @@ VARIANTS: list[tuple[str, Any]] = [
     ("firstName", ["x"]),
     ("location", {"a": 1}),
     ("level", "paid"),
+    ("itemInSession", 2**31),
+    ("itemInSession", 2**31 - 1),
+    ("sessionId", -(2**31) - 1),
+    ("status", 2**40),
+    ("gender", "M" * 9),
+    ("gender", "M" * 8),
+    ("auth", "x" * 33),
+    ("page", "p" * 65),
+    ("userId", "u" * 65),
+    ("song", "s" * 1025),
+    ("song", "s" * 1024),
+    ("userAgent", "a" * 1025),
+    ("length", 1e308),
 ]
 
 

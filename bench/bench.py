@@ -1,0 +1,528 @@
+"""`make bench`: staging against the database's floor and a naive peer, and cost growth over a year.
+
+Why: the seed reloaded everything on every run (O(N^2) over a backfill). This measures, side by
+side in ONE run on the same data and the same PostgreSQL, that staging runs near what the
+database can ingest and that a partition costs the same on day 365 as on day 1. Absolute
+figures are noisy on a shared 2-core machine; the ratios are what the targets are about.
+
+Writes bench/results/<timestamp>/{measurements.csv, report.md, *.png} and bench/RESULTS.md.
+
+    python bench/bench.py                      # default (< 10 min): 1M-event partition, growth reduced
+    python bench/bench.py --full               # growth: every one of 365 days staged + transformed
+    python bench/bench.py --events 3000000     # bigger throughput partition
+    python bench/bench.py --airflow-report DIR # add the orchestration table written by bench/airflow_overhead.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "plugins"))
+
+from sparkify.sqlfiles import render  # noqa: E402
+
+DAY0 = dt.date(2018, 1, 1)
+
+
+@dataclass
+class Results:
+    """Every measurement of the run, in order, as CSV rows."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, section: str, name: str, value: float, unit: str, detail: str = "") -> float:
+        self.rows.append({"section": section, "name": name, "value": value, "unit": unit, "detail": detail})
+        print(f"[{section}] {name} = {value:,.4g} {unit} {detail}", flush=True)
+        return value
+
+    def get(self, section: str, name: str) -> float:
+        return next(r["value"] for r in self.rows if r["section"] == section and r["name"] == name)
+
+
+def load_generator() -> Any:
+    spec = importlib.util.spec_from_file_location("generate_data", REPO / "scripts" / "generate_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_config(path: Path, schema: str, source: Path) -> Path:
+    """A copy of config.json pointing at a bench schema and source (like the integration tests)."""
+    document = json.loads((REPO / "config.json").read_text())
+    document["warehouse"]["schema"] = schema
+    document["source"]["uri"] = str(source)
+    path.write_text(json.dumps(document))
+    return path
+
+
+def stage_in_subprocess(config: Path, partition: str) -> dict[str, Any]:
+    """Run the staging operator alone in a fresh process: its time and its own peak RSS."""
+    out = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "stage_worker.py"), "--config", str(config), "--partition", partition],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- 1. throughput
+
+
+def floor_copy(url: str, path: Path, persistence: str) -> float:
+    """Seconds to COPY the file's raw lines into a one-column text table (the ingest limit)."""
+    unlogged = "UNLOGGED " if persistence == "u" else ""
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS bench_floor CASCADE")
+        conn.execute("CREATE SCHEMA bench_floor")
+        conn.execute(f"CREATE {unlogged}TABLE bench_floor.raw_lines (line text)")
+        conn.commit()
+        start = time.perf_counter()
+        # CSV with delimiter/quote bytes that JSON never contains: every line arrives verbatim.
+        copy_sql = "COPY bench_floor.raw_lines (line) FROM STDIN (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
+        with conn.cursor() as cur, cur.copy(copy_sql) as copy, path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                copy.write(chunk)
+        conn.commit()
+        seconds = time.perf_counter() - start
+        conn.execute("DROP SCHEMA bench_floor CASCADE")
+        conn.commit()
+    return seconds
+
+
+def naive_pandas(url: str, path: Path) -> float:
+    """pandas.read_json(lines=True) + to_sql: what a typical user writes. Seconds for the file."""
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS bench_naive CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA bench_naive")
+    start = time.perf_counter()
+    frame = pd.read_json(path, lines=True)
+    frame.to_sql("events", engine, schema="bench_naive", if_exists="append", index=False)
+    seconds = time.perf_counter() - start
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA bench_naive CASCADE")
+    engine.dispose()
+    return seconds
+
+
+def naive_executemany(url: str, path: Path, staging_ddl: str) -> float:
+    """json.loads per line + cursor.executemany(INSERT) into the staging table's shape. Seconds."""
+    fields = ("artist", "auth", "firstName", "gender", "itemInSession", "lastName", "length", "level", "location",
+              "method", "page", "registration", "sessionId", "song", "status", "ts", "userAgent", "userId")  # fmt: skip
+    columns = ("partition_key", "source_key", "line_number", "artist", "auth", "first_name", "gender",
+               "item_in_session", "last_name", "length", "level", "location", "method", "page", "registration",
+               "session_id", "song", "status", "ts", "user_agent", "user_id")  # fmt: skip
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS bench_naive CASCADE")
+        conn.execute("CREATE SCHEMA bench_naive")
+        conn.execute(staging_ddl)
+        conn.commit()
+        start = time.perf_counter()
+        rows = []
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                record = json.loads(line)
+                rows.append(("2018-11-02", "naive", number, *(record.get(f) for f in fields)))
+        placeholders = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO bench_naive.staging_events ({', '.join(columns)}) VALUES ({placeholders})"
+        with conn.cursor() as cur:
+            cur.executemany(sql, rows)
+        conn.commit()
+        seconds = time.perf_counter() - start
+        conn.execute("DROP SCHEMA bench_naive CASCADE")
+        conn.commit()
+    return seconds
+
+
+def bench_throughput(args: argparse.Namespace, results: Results, work: Path) -> None:
+    gen = load_generator()
+    big, small = dt.date(2018, 11, 1), dt.date(2018, 11, 2)
+    root = work / "throughput"
+    t0 = time.perf_counter()
+    gen.generate(root, big, big, users=2000, events_per_day=args.events, songs=500, match_share=0.1, seed=1)
+    gen.generate(root, small, small, users=2000, events_per_day=args.naive_events, songs=500, match_share=0.1, seed=1)
+    results.add("setup", "generate_throughput_data", time.perf_counter() - t0, "s")
+    big_path = root / "log_data/2018/11/2018-11-01-events.json"
+    small_path = root / "log_data/2018/11/2018-11-02-events.json"
+    big_mb, small_mb = big_path.stat().st_size / 1e6, small_path.stat().st_size / 1e6
+    config = write_config(work / "throughput.json", "bench_tp", root)
+    with psycopg.connect(args.url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS bench_tp CASCADE")
+
+    ours_runs, floor_runs = [], []
+    for _ in range(args.repeat):  # interleaved, so both see the same background load
+        result = stage_in_subprocess(config, big.isoformat())
+        assert result["rows"] == args.events, result
+        ours_runs.append(result)
+        with psycopg.connect(args.url) as conn:
+            persistence = conn.execute(
+                "SELECT relpersistence FROM pg_class WHERE oid = 'bench_tp.staging_events'::regclass"
+            ).fetchone()[0]
+        floor_runs.append(floor_copy(args.url, big_path, persistence))
+    ours = min(r["seconds"] for r in ours_runs)
+    floor = min(floor_runs)
+    small_result = stage_in_subprocess(config, small.isoformat())
+    staging_ddl = render("ddl/staging_events.sql", this="bench_naive.staging_events")
+    pandas_s = naive_pandas(args.url, small_path)
+    many_s = naive_executemany(args.url, small_path, staging_ddl)
+
+    n, m = args.events, args.naive_events
+    results.add("throughput", "partition_events", n, "rows", f"{big_mb:.0f} MB")
+    results.add("throughput", "floor_rows_per_s", n / floor, "rows/s", "COPY raw lines, 1-col text table")
+    results.add("throughput", "floor_mb_per_s", big_mb / floor, "MB/s")
+    results.add("throughput", "ours_rows_per_s", n / ours, "rows/s", "StageEventsOperator.execute, folder")
+    results.add("throughput", "ours_mb_per_s", big_mb / ours, "MB/s")
+    results.add("throughput", "ours_runs_s", statistics.median(r["seconds"] for r in ours_runs), "s", "median")
+    results.add("throughput", "ours_small_rows_per_s", m / small_result["seconds"], "rows/s", f"{m} events")
+    results.add("throughput", "naive_pandas_rows_per_s", m / pandas_s, "rows/s", "read_json+to_sql, 100k slice")
+    results.add("throughput", "naive_pandas_mb_per_s", small_mb / pandas_s, "MB/s")
+    results.add("throughput", "naive_executemany_rows_per_s", m / many_s, "rows/s", "json.loads+executemany")
+    results.add("throughput", "naive_executemany_mb_per_s", small_mb / many_s, "MB/s")
+    results.add("throughput", "ratio_ours_floor", floor / ours, "x", "target >= 0.5")
+    results.add("throughput", "ratio_ours_pandas", pandas_s / m * n / ours, "x", "target >= 10")
+    results.add("throughput", "ratio_ours_executemany", many_s / m * n / ours, "x")
+    results.add("memory", "peak_rss_stage_mb_large", max(r["maxrss_mb"] for r in ours_runs), "MB", f"{n} events")
+    results.add("memory", "peak_rss_stage_mb_small", small_result["maxrss_mb"], "MB", f"{m} events")
+    results.add("memory", "rss_after_imports_mb", small_result["rss_before_execute_mb"], "MB", "Airflow + sparkify")
+    with psycopg.connect(args.url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS bench_tp CASCADE")
+
+
+# --------------------------------------------------------------------------- 2. cost growth
+
+
+class Pipeline:
+    """Runs partitions in-process exactly as the DAG tasks do (operators' execute())."""
+
+    def __init__(self, config: Path) -> None:
+        from sparkify.config import load_config
+        from sparkify.operators.check import DataQualityCheckOperator
+        from sparkify.operators.ensure_schema import EnsureSchemaOperator
+        from sparkify.operators.load_dimension import LoadDimensionOperator
+        from sparkify.operators.load_fact import LoadFactOperator
+        from sparkify.operators.stage_events import StageEventsOperator
+        from sparkify.operators.stage_songs import StageSongsOperator
+
+        self.path = str(config)
+        self.config = load_config(config)
+        self.ops = (StageEventsOperator, LoadFactOperator, LoadDimensionOperator, DataQualityCheckOperator)
+        EnsureSchemaOperator(task_id="ensure_schema", config_path=self.path).execute({})
+        StageSongsOperator(task_id="stage_songs", config_path=self.path).execute({})
+
+    def stage(self, key: str) -> float:
+        start = time.perf_counter()
+        self.ops[0](task_id="stage_events", partition_key=key, config_path=self.path).execute({})
+        return time.perf_counter() - start
+
+    def transform(self, key: str) -> float:
+        start = time.perf_counter()
+        self.ops[1](task_id="load_fact", partition_key=key, config_path=self.path).execute({})
+        for kwargs in self.config.dimension_kwargs():
+            self.ops[2](task_id="dim", partition_key=key, config_path=self.path, **kwargs).execute({})
+        return time.perf_counter() - start
+
+    def checks(self, key: str) -> float:
+        start = time.perf_counter()
+        for kwargs in self.config.check_kwargs():
+            self.ops[3](task_id="check", partition_key=key, config_path=self.path, **kwargs).execute({})
+        return time.perf_counter() - start
+
+
+def clone_days(url: str, schema: str, source_days: list[str], first_target: dt.date, count: int) -> None:
+    """Fill `count` days from first_target on by copying already loaded days with shifted dates.
+
+    The default run's shortcut for the middle of the year: staging_events, songplays, users and
+    time then hold as many rows (and index entries) as after a real 365-day load, without
+    generating and parsing 6M more events. Every key stays unique (ts, partition_key and
+    songplay_id move with the date).
+    """
+    s = f'"{schema}"'
+    with psycopg.connect(url) as conn:
+        for i in range(count):
+            target = first_target + dt.timedelta(days=i)
+            source = source_days[i % len(source_days)]
+            shift_ms = (target - dt.date.fromisoformat(source)).days * 86_400_000
+            params = {"src": source, "dst": target.isoformat(), "shift": shift_ms}  # cast: one type per param
+            conn.execute(
+                f"INSERT INTO {s}.staging_events SELECT %(dst)s::varchar,"
+                " replace(source_key, %(src)s::varchar, %(dst)s::varchar), line_number,"
+                " artist, auth, first_name, gender, item_in_session, last_name, length, level, location, method,"
+                " page, registration, session_id, song, status, ts + %(shift)s::bigint, user_agent, user_id,"
+                f" artist_clean, song_clean FROM {s}.staging_events WHERE partition_key = %(src)s::varchar",
+                params,
+            )
+            conn.execute(
+                f"INSERT INTO {s}.songplays SELECT md5(songplay_id || %(dst)s::varchar), %(dst)s::varchar,"
+                " start_time + %(shift)s::bigint * INTERVAL '1 millisecond', user_id, level, song_id, artist_id,"
+                f" session_id, location, user_agent FROM {s}.songplays WHERE partition_key = %(src)s::varchar",
+                params,
+            )
+            conn.execute(
+                f"INSERT INTO {s}.time SELECT DISTINCT start_time, EXTRACT(HOUR FROM start_time),"
+                " EXTRACT(DAY FROM start_time), EXTRACT(WEEK FROM start_time), EXTRACT(MONTH FROM start_time),"
+                f" EXTRACT(YEAR FROM start_time), EXTRACT(DOW FROM start_time) FROM {s}.songplays"
+                " WHERE partition_key = %(dst)s::varchar ON CONFLICT DO NOTHING",
+                params,
+            )
+        conn.commit()
+        conn.execute(f"ANALYZE {s}.staging_events")
+        conn.execute(f"ANALYZE {s}.songplays")
+        conn.commit()
+
+
+def seed_full_reload(url: str, schema: str) -> tuple[float, int]:
+    """The seed's design, modelled: every run truncates staging and reloads all days.
+
+    Measured as TRUNCATE + INSERT ... SELECT of every staged row from a side copy: no parsing at
+    all, so it is a lower bound of the seed's per-run cost. Returns (seconds, rows).
+    """
+    s = f'"{schema}"'
+    with psycopg.connect(url) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {s}.seed_copy")
+        conn.execute(f"CREATE TABLE {s}.seed_copy AS SELECT * FROM {s}.staging_events")
+        conn.commit()
+        start = time.perf_counter()
+        conn.execute(f"TRUNCATE {s}.staging_events")
+        cur = conn.execute(f"INSERT INTO {s}.staging_events SELECT * FROM {s}.seed_copy")
+        conn.commit()
+        seconds = time.perf_counter() - start
+        rows = cur.rowcount
+        conn.execute(f"DROP TABLE {s}.seed_copy")
+        conn.commit()
+    return seconds, rows
+
+
+def bench_growth(args: argparse.Namespace, results: Results, work: Path) -> list[dict[str, Any]]:
+    gen = load_generator()
+    days = [DAY0 + dt.timedelta(days=i) for i in range(args.days)]
+    first, last = days[: args.window], days[-args.window :]
+    middle = days[args.window : -args.window]
+    root = work / "growth"
+    generated = days if args.full else first + last
+    t0 = time.perf_counter()
+    for day in generated:  # one call per day: deterministic per (seed, date) either way
+        gen.generate(root, day, day, users=5000, events_per_day=args.events_per_day, songs=2000,
+                     match_share=0.1, seed=7)  # fmt: skip
+    results.add("setup", "generate_growth_data", time.perf_counter() - t0, "s", f"{len(generated)} days")
+    schema = "bench_growth"
+    with psycopg.connect(args.url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    pipeline = Pipeline(write_config(work / "growth.json", schema, root))
+    timeline: list[dict[str, Any]] = []
+
+    def run(day: dt.date, phase: str, checks: bool) -> None:
+        key = day.isoformat()
+        row = {"day": (day - DAY0).days + 1, "partition": key, "phase": phase}
+        row["stage_s"] = pipeline.stage(key)
+        row["transform_s"] = pipeline.transform(key)
+        row["checks_s"] = pipeline.checks(key) if checks else None
+        timeline.append(row)
+
+    for day in first:
+        run(day, "first", True)
+    seed30, rows30 = seed_full_reload(args.url, schema)
+    t0 = time.perf_counter()
+    if args.full:
+        for day in middle:
+            run(day, "middle", False)
+        how = "staged + transformed per partition"
+    else:
+        clone_days(args.url, schema, [d.isoformat() for d in first], middle[0], len(middle))
+        how = "cloned from days 1-30 by SQL with shifted dates"
+    results.add("growth", "middle_load_s", time.perf_counter() - t0, "s", f"{len(middle)} days {how}")
+    for day in last:
+        run(day, "last", True)
+    seed365, rows365 = seed_full_reload(args.url, schema)
+    with psycopg.connect(args.url) as conn:
+        total = conn.execute(f"SELECT count(*), count(DISTINCT partition_key) FROM {schema}.staging_events").fetchone()
+        plays = conn.execute(f"SELECT count(*) FROM {schema}.songplays").fetchone()[0]
+    results.add("growth", "staging_rows_at_end", total[0], "rows", f"{total[1]} partitions")
+    results.add("growth", "songplays_rows_at_end", plays, "rows")
+    for metric in ("stage_s", "transform_s", "checks_s"):
+        a = statistics.median(r[metric] for r in timeline if r["phase"] == "first")
+        b = statistics.median(r[metric] for r in timeline if r["phase"] == "last")
+        name = metric.removesuffix("_s")
+        results.add("growth", f"{name}_first30_median_s", a, "s")
+        results.add("growth", f"{name}_last30_median_s", b, "s")
+        results.add("growth", f"{name}_last_over_first", b / a, "x", "target <= 1.25" if name != "checks" else "")
+    results.add("growth", "seed_full_reload_day30_s", seed30, "s", f"{rows30} rows, no parsing (lower bound)")
+    results.add("growth", "seed_full_reload_day365_s", seed365, "s", f"{rows365} rows, no parsing (lower bound)")
+    results.add("growth", "seed_day365_over_day30", seed365 / seed30, "x")
+    ours_last = statistics.median(r["stage_s"] for r in timeline if r["phase"] == "last")
+    results.add("growth", "seed_day365_over_ours_day365", seed365 / ours_last, "x", "per-run staging cost")
+    with psycopg.connect(args.url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    return timeline
+
+
+# --------------------------------------------------------------------------- report
+
+
+def plots(out: Path, results: Results, timeline: list[dict[str, Any]]) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    names = [("floor (COPY raw)", "floor_rows_per_s"), ("ours (stage_events)", "ours_rows_per_s"),
+             ("pandas to_sql", "naive_pandas_rows_per_s"), ("executemany", "naive_executemany_rows_per_s")]  # fmt: skip
+    have = {r["name"] for r in results.rows if r["section"] == "throughput"}
+    if all(n in have for _, n in names):
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        values = [results.get("throughput", n) / 1000 for _, n in names]
+        ax.barh([label for label, _ in names], values, color=["#999", "#2a7", "#c55", "#c95"])
+        for i, v in enumerate(values):
+            ax.text(v, i, f" {v:,.0f}k", va="center")
+        ax.set_xlabel("thousand rows / s (same data, same PostgreSQL, one run)")
+        ax.set_title("Staging throughput")
+        ax.invert_yaxis()
+        fig.tight_layout()
+        fig.savefig(out / "throughput.png", dpi=110)
+        made.append("throughput.png")
+    if timeline:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        for metric, color in (("stage_s", "#2a7"), ("transform_s", "#27a"), ("checks_s", "#a72")):
+            points = [(r["day"], r[metric]) for r in timeline if r[metric] is not None]
+            ax.scatter(*zip(*points, strict=True), s=8, color=color, label=metric.removesuffix("_s"))
+        ax.set_xlabel("partition (day of the year)")
+        ax.set_ylabel("seconds per partition")
+        ax.set_title("Cost per partition: first 30 vs last 30 days")
+        ax.set_ylim(bottom=0)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / "growth.png", dpi=110)
+        made.append("growth.png")
+    return made
+
+
+def table(results: Results) -> str:
+    lines = ["| section | measurement | value | unit | note |", "|---|---|---:|---|---|"]
+    for r in results.rows:
+        value = r["value"]
+        text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+        lines.append(f"| {r['section']} | {r['name']} | {text} | {r['unit']} | {r['detail']} |")
+    return "\n".join(lines)
+
+
+def targets(results: Results) -> str:
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    out = []
+    checks = [
+        ("ours ≥ 0.5 x floor", "throughput", "ratio_ours_floor", lambda v: v >= 0.5),
+        ("ours ≥ 10 x naive (pandas)", "throughput", "ratio_ours_pandas", lambda v: v >= 10),
+        ("peak RSS ≤ 300 MB (1M events)", "memory", "peak_rss_stage_mb_large", lambda v: v <= 300),
+        ("staging last30/first30 ≤ 1.25", "growth", "stage_last_over_first", lambda v: v <= 1.25),
+        ("transform last30/first30 ≤ 1.25", "growth", "transform_last_over_first", lambda v: v <= 1.25),
+    ]
+    have = {(r["section"], r["name"]) for r in results.rows}
+    for label, section, name, ok in checks:
+        if (section, name) in have:
+            value = results.get(section, name)
+            out.append(f"- {label}: {value:.3g} → {verdict(ok(value))}")
+    return "\n".join(out)
+
+
+def report(args: argparse.Namespace, out: Path, results: Results, timeline: list[dict[str, Any]], wall: float) -> str:
+    images = plots(out, results, timeline)
+    mode = "full" if args.full else "default (middle of the year cloned by SQL)"
+    text = [
+        f"# Benchmark {out.name}",
+        "",
+        f"`python bench/bench.py {' '.join(sys.argv[1:])}` — growth mode: {mode}; wall time {wall:.0f} s.",
+        "Shared 2-core machine: absolute figures are noisy, ratios are taken within this one run on the",
+        "same data and the same PostgreSQL (floor and ours interleaved, best of each).",
+        "",
+        "## Targets",
+        "",
+        targets(results),
+        "",
+        "## Measurements",
+        "",
+        table(results),
+        "",
+    ]
+    airflow_md = Path(args.airflow_report or "-", "airflow.md")
+    if airflow_md.is_file():
+        text += ["## Orchestration (bench/airflow_overhead.py)", "", airflow_md.read_text()]
+    text += [f"![{name}]({name})" for name in images]
+    body = "\n".join(text) + "\n"
+    (out / "report.md").write_text(body)
+    return body
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=os.environ.get("SPARKIFY_WAREHOUSE_URL"))
+    parser.add_argument("--events", type=int, default=1_000_000, help="throughput partition size")
+    parser.add_argument("--naive-events", type=int, default=100_000, help="slice for the naive peers and small RSS")
+    parser.add_argument("--repeat", type=int, default=2, help="ours/floor repetitions (best is kept)")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--window", type=int, default=30, help="first/last partitions measured")
+    parser.add_argument("--events-per-day", type=int, default=20_000)
+    parser.add_argument("--full", action="store_true", help="stage + transform every day (no cloning)")
+    parser.add_argument("--sections", default="throughput,growth")
+    parser.add_argument("--airflow-report", help="directory holding airflow.md from bench/airflow_overhead.py")
+    parser.add_argument("--work", type=Path, default=Path("/var/tmp/sparkify-bench-data"))
+    parser.add_argument("--keep-data", action="store_true")
+    args = parser.parse_args()
+    if not args.url:
+        parser.error("--url or SPARKIFY_WAREHOUSE_URL (source scripts/env.sh) is required")
+    started = time.perf_counter()
+    out = REPO / "bench" / "results" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out.mkdir(parents=True)
+    args.work.mkdir(parents=True, exist_ok=True)
+    results, timeline = Results(), []
+    sections = set(args.sections.split(","))
+    try:
+        if "throughput" in sections:
+            bench_throughput(args, results, args.work)
+        if "growth" in sections:
+            timeline = bench_growth(args, results, args.work)
+    finally:
+        if not args.keep_data:
+            subprocess.run(["rm", "-rf", str(args.work / "throughput"), str(args.work / "growth")], check=False)
+    wall = time.perf_counter() - started
+    results.add("run", "wall_time", wall, "s")
+    with (out / "measurements.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["section", "name", "value", "unit", "detail"])
+        writer.writeheader()
+        writer.writerows(results.rows)
+    if timeline:
+        with (out / "growth_partitions.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(timeline[0]))
+            writer.writeheader()
+            writer.writerows(timeline)
+    body = report(args, out, results, timeline, wall)
+    latest = body.split("\n", 2)[2].replace("](", f"](results/{out.name}/")
+    (REPO / "bench" / "RESULTS.md").write_text(
+        "# Latest `make bench` results\n\nGenerated by bench/bench.py (full report, CSV and plots under "
+        f"bench/results/{out.name}/, not committed).\n\n" + latest
+    )
+    print(f"report: {out / 'report.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
