@@ -22,6 +22,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, CronPartitionTimetable, task
 
+from sparkify import task_docs
 from sparkify.assets import STAGING_EVENTS, STAGING_SONGS
 from sparkify.config import load_config
 from sparkify.operators.check import DataQualityCheckOperator
@@ -29,7 +30,8 @@ from sparkify.operators.ensure_schema import EnsureSchemaOperator
 from sparkify.operators.partition_sensor import PartitionObjectsSensor
 from sparkify.operators.stage_events import StageEventsOperator
 from sparkify.operators.stage_songs import StageSongsOperator
-from sparkify.publish import set_extras
+from sparkify.project import WAREHOUSE_POOL
+from sparkify.publish import check_summary, set_extras
 
 config = load_config()
 
@@ -56,18 +58,22 @@ with DAG(
         timeout=config.source.wait_timeout_hours * 3600,
         soft_fail=True,
         retries=0,
+        doc_md=task_docs.WAIT_FOR_PARTITION,
     )
-    ensure_schema = EnsureSchemaOperator(task_id="ensure_schema")
-    stage_events = StageEventsOperator(task_id="stage_events")
-    stage_songs = StageSongsOperator(task_id="stage_songs")
+    ensure_schema = EnsureSchemaOperator(task_id="ensure_schema", doc_md=task_docs.ENSURE_SCHEMA)
+    stage_events = StageEventsOperator(task_id="stage_events", pool=WAREHOUSE_POOL, doc_md=task_docs.STAGE_EVENTS)
+    stage_songs = StageSongsOperator(task_id="stage_songs", pool=WAREHOUSE_POOL, doc_md=task_docs.STAGE_SONGS)
     checks = DataQualityCheckOperator.partial(
-        task_id="check", retries=0, map_index_template="{{ task.name }}"
+        task_id="check", retries=0, map_index_template="{{ task.name }}", doc_md=task_docs.CHECK
     ).expand_kwargs(config.check_kwargs(config.staging_checks()))
 
-    @task(outlets=[STAGING_EVENTS, STAGING_SONGS])
-    def publish(events: dict[str, Any], songs: dict[str, Any], *, outlet_events: Any = None) -> dict[str, Any]:
-        """Emit both staging assets for this partition, with row and rejection counts."""
-        return set_extras(outlet_events, {STAGING_EVENTS: events, STAGING_SONGS: songs})
+    @task(outlets=[STAGING_EVENTS, STAGING_SONGS], doc_md=task_docs.PUBLISH_STAGING)
+    def publish(
+        events: dict[str, Any], songs: dict[str, Any], checked: Any = None, *, outlet_events: Any = None
+    ) -> dict[str, Any]:
+        """Emit both staging assets for this partition, with row, rejection and check counts."""
+        summary = check_summary(checked)
+        return set_extras(outlet_events, {STAGING_EVENTS: {**events, **summary}, STAGING_SONGS: {**songs, **summary}})
 
-    published = publish(stage_events.output, stage_songs.output)
+    published = publish(stage_events.output, stage_songs.output, checks.output)
     wait_for_partition >> ensure_schema >> [stage_events, stage_songs] >> checks >> published

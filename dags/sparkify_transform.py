@@ -18,12 +18,14 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, IdentityMapper, PartitionedAssetTimetable, task
 
+from sparkify import task_docs
 from sparkify.assets import STAGING_EVENTS, STAGING_SONGS, WAREHOUSE_MARTS
 from sparkify.config import load_config
 from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.load_dimension import LoadDimensionOperator
 from sparkify.operators.load_fact import LoadFactOperator
-from sparkify.publish import set_extras
+from sparkify.project import WAREHOUSE_POOL
+from sparkify.publish import check_summary, set_extras
 
 config = load_config()
 
@@ -45,19 +47,30 @@ with DAG(
     tags=["sparkify", "marts"],
     doc_md=__doc__,
 ) as dag:
-    load_fact = LoadFactOperator(task_id=f"load_fact_{config.fact.name}")
+    load_fact = LoadFactOperator(
+        task_id=f"load_fact_{config.fact.name}", pool=WAREHOUSE_POOL, doc_md=task_docs.LOAD_FACT
+    )
     load_dimensions = LoadDimensionOperator.partial(
-        task_id="load_dimension", map_index_template="{{ task.name }}"
+        task_id="load_dimension", map_index_template="{{ task.name }}", pool=WAREHOUSE_POOL,
+        doc_md=task_docs.LOAD_DIMENSION,
     ).expand_kwargs(config.dimension_kwargs())
     checks = DataQualityCheckOperator.partial(
-        task_id="check", retries=0, map_index_template="{{ task.name }}"
+        task_id="check", retries=0, map_index_template="{{ task.name }}", doc_md=task_docs.CHECK
     ).expand_kwargs(config.check_kwargs(config.transform_checks()))
 
-    @task(outlets=[WAREHOUSE_MARTS])
-    def publish(songplays: int, *, outlet_events: Any = None, dag_run: Any = None) -> dict[str, Any]:
-        """Emit warehouse_marts for this partition with the fact row count."""
-        extra = {"partition_key": dag_run.partition_key, "songplays": songplays}
+    @task(outlets=[WAREHOUSE_MARTS], doc_md=task_docs.PUBLISH_TRANSFORM)
+    def publish(
+        songplays: int, merged: Any = None, checked: Any = None, *, outlet_events: Any = None, dag_run: Any = None
+    ) -> dict[str, Any]:
+        """Emit warehouse_marts for this partition with the fact rows, dimension rows and check summary."""
+        dimensions = [d.name for d in config.dimensions]
+        extra = {
+            "partition_key": dag_run.partition_key,
+            config.fact.name: songplays,
+            "dimension_rows": dict(zip(dimensions, list(merged or []), strict=False)),
+            **check_summary(checked),
+        }
         return set_extras(outlet_events, {WAREHOUSE_MARTS: extra})
 
-    published = publish(load_fact.output)
+    published = publish(load_fact.output, load_dimensions.output, checks.output)
     load_fact >> load_dimensions >> checks >> published

@@ -108,6 +108,16 @@ start() {
         fi
         for name in "${COMPONENTS[@]}"; do start_component "$name"; done
     fi
+    # Pool of the tasks that write to the warehouse (pool="warehouse" in the DAGs): caps concurrent
+    # warehouse writes across both DAGs. Set on every start (also of a running stack): tasks in a
+    # missing pool are never scheduled.
+    if ! airflow pools set warehouse "${SPARKIFY_WAREHOUSE_POOL_SLOTS:-4}" \
+        "Sparkify: concurrent warehouse writes (stage_*, load_fact, load_dimension)" \
+        >"$SPARKIFY_LOGS/pools.log" 2>&1; then
+        tail -n 20 "$SPARKIFY_LOGS/pools.log" >&2
+        log "airflow pools set warehouse failed"
+        exit 1
+    fi
     log "waiting for $SPARKIFY_AIRFLOW_URL/api/v2/monitor/health (up to ${START_TIMEOUT}s)"
     if ! python "$REPO/scripts/airflow_api.py" wait-healthy --timeout "$START_TIMEOUT" >/dev/null; then
         for name in "${COMPONENTS[@]}"; do

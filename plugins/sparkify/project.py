@@ -14,6 +14,9 @@ MANIFEST_TABLE = "load_manifest"
 REJECTED_TABLE = "rejected_lines"
 #: Append-only audit log of data-quality results (not part of the idempotency contract).
 RESULTS_TABLE = "dq_results"
+#: Airflow pool of every task that writes to the warehouse (scripts/airflow.sh creates it): caps
+#: concurrent warehouse writes across both DAGs, whatever the executor's parallelism.
+WAREHOUSE_POOL = "warehouse"
 
 
 def open_warehouse(config: Config) -> PostgresWarehouse:

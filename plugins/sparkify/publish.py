@@ -17,3 +17,16 @@ def set_extras(outlet_events: Any, extras: dict[Asset, dict[str, Any]]) -> dict[
     for asset, extra in extras.items():
         outlet_events[asset].extra = extra
     return {asset.name: extra for asset, extra in extras.items()}
+
+
+def check_summary(results: Any) -> dict[str, Any]:
+    """Condense the mapped check tasks' return values into an asset-event extra.
+
+    Only checks that did not fail reach the publish task (an error-severity failure stops the
+    run before it), so the summary says how many passed and names the ones that only warned.
+    ``results`` is the mapped tasks' XCom (a lazy sequence of dicts, or None for an unmapped DAG).
+    """
+    rows = [r for r in (results or []) if isinstance(r, dict)]
+    warned = sorted(str(r.get("name")) for r in rows if r.get("status") == "warned")
+    passed = sum(1 for r in rows if r.get("status") == "passed")
+    return {"checks_passed": passed, "checks_warned": warned, "checks_total": len(rows)}

@@ -5,14 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
 
-from sparkify.config import load_config
+from sparkify.config import Config, load_config
+from sparkify.partitions import is_manual_run, validate_partition_key
 from sparkify.project import model_context, open_warehouse
 from sparkify.sqlfiles import render
 
 
+def build_staged_rows_sql(staging_table: str) -> str:
+    """Rows staged for one partition; the table is a quoted name, the key a bind parameter."""
+    return f"SELECT COUNT(*) FROM {staging_table} WHERE partition_key = %(partition_key)s"
+
+
 class LoadFactOperator(BaseOperator):
-    """Replace the partition's fact rows with the fact model's output (delete + insert, one transaction)."""
+    """Replace the partition's fact rows with the fact model's output (delete + insert, one transaction).
+
+    A manual run (UI trigger form, REST API, `make backfill DAG=transform`) first checks that its
+    key is a day and that the day is staged: deriving marts from an empty partition would
+    silently delete that day's fact rows, so it fails fast with a message instead.
+    """
 
     template_fields = ("partition_key",)
     ui_color = "#d5f5e3"
@@ -28,9 +40,23 @@ class LoadFactOperator(BaseOperator):
         config = load_config(self.config_path)
         fact = config.fact
         warehouse = open_warehouse(config)
+        validate_partition_key(self.partition_key)
+        if is_manual_run(context):
+            self._require_staged(config, warehouse)
         select_sql = render(fact.sql, **model_context(config, warehouse, fact.name))
         rows = warehouse.replace_partition_from_select(
             fact.name, fact.partition_column, select_sql, {"partition_key": self.partition_key}
         )
         self.log.info("%s: %d rows for partition %s", fact.name, rows, self.partition_key)
         return rows
+
+    def _require_staged(self, config: Config, warehouse: Any) -> None:
+        """Fail unless staging_events holds rows for this partition."""
+        table = config.staging.events_table
+        row = warehouse.fetch_one(build_staged_rows_sql(warehouse.table(table)), {"partition_key": self.partition_key})
+        if not row or not row[0]:
+            raise AirflowFailException(
+                f"partition {self.partition_key} has nothing staged in {table}: stage it first "
+                f"(make backfill DAG=staging START={self.partition_key} END={self.partition_key}, or trigger "
+                "sparkify_staging with this Partition Key); the transform then follows through the assets"
+            )

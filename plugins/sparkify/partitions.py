@@ -1,0 +1,67 @@
+"""Partition keys: validation of keys typed by people, and the range of days a source holds.
+
+Scheduled, backfill and asset-triggered runs get their keys from timetables (always well
+formed). Manual runs get whatever someone typed into the UI's *Partition Key* field or sent to
+the REST API, so those are checked before any work starts, and fail without retries
+(AirflowFailException) with a message saying what a valid key looks like and which days exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from sparkify.sources import Source
+
+KEY_FORMAT = "YYYY-MM-DD"
+_KEY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: The day in a log object's key: log_data/2018/11/2018-11-05-events.json -> 2018-11-05.
+_DAY_IN_KEY = re.compile(r"(\d{4}-\d{2}-\d{2})[^/]*$")
+
+
+def validate_partition_key(key: str | None) -> str:
+    """The key itself when it is a real UTC day written YYYY-MM-DD; AirflowFailException otherwise."""
+    if key in (None, "", "None"):
+        raise AirflowFailException(
+            f"this run has no partition key: trigger it with a Partition Key ({KEY_FORMAT}, e.g. 2018-11-05)"
+        )
+    text = str(key)
+    if not _KEY.fullmatch(text):
+        raise AirflowFailException(
+            f"invalid partition key {text!r}: expected a UTC day as {KEY_FORMAT} (e.g. 2018-11-05)"
+        )
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise AirflowFailException(f"invalid partition key {text!r}: {text} is not a calendar day") from None
+    return text
+
+
+def data_range(source: Source, events_prefix: str) -> tuple[str, str] | None:
+    """First and last day that have log objects in the source, or None when it holds none.
+
+    Lists the whole events prefix, so it is only called to explain a failure, never per run.
+    """
+    days = sorted(
+        match.group(1)
+        for obj in source.list(events_prefix.strip("/") + "/")
+        if (match := _DAY_IN_KEY.search(obj.key))
+    )
+    return (days[0], days[-1]) if days else None
+
+
+def describe_range(found: tuple[str, str] | None, location: str) -> str:
+    """'the source holds 2018-11-01..2018-11-30' or 'the source holds no log objects'."""
+    if found is None:
+        return f"the source {location} holds no log objects"
+    return f"the source {location} holds {found[0]}..{found[1]}"
+
+
+def is_manual_run(context: Any) -> bool:
+    """True for runs triggered by a person (UI trigger form, REST API, `airflow dags trigger`)."""
+    dag_run = context.get("dag_run") if hasattr(context, "get") else None
+    run_type = getattr(dag_run, "run_type", None)
+    return str(getattr(run_type, "value", run_type)) == "manual"

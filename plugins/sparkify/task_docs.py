@@ -1,0 +1,72 @@
+"""Task documentation shown in the Airflow UI (task instance → *Task Docs*).
+
+Kept out of the DAG files so they stay wiring only; each text says what the task does for one
+partition, what it writes, and what to do when it fails, because that is what someone looking
+at a red square in the grid needs.
+"""
+
+from __future__ import annotations
+
+WAIT_FOR_PARTITION = """\
+#### wait_for_partition
+Waits (reschedule mode, no worker slot held) until the day's log objects exist under
+`log_data/YYYY/MM/<partition_key>*`; after `source.wait_timeout_hours` the run ends **skipped**,
+never failed.
+
+**Manual runs** (trigger form → *Partition Key*) are validated first and fail at once, without
+retries, when the key is not `YYYY-MM-DD` or the source has no objects for that day (the message
+names the range of days the source holds).
+"""
+
+ENSURE_SCHEMA = """\
+#### ensure_schema
+Runs every `sql/ddl/*.sql` (`CREATE TABLE IF NOT EXISTS`), so a fresh warehouse needs no setup.
+"""
+
+STAGE_EVENTS = """\
+#### stage_events
+Deletes this partition from `staging_events` and COPYs the day's parsed lines back in, in one
+transaction: re-runs and backfills never touch other days. Lines that cannot be parsed go to
+`rejected_lines` with the reason. Fails (no retry) when the rejected share passes
+`staging.max_rejected_share`. Its counts become the extras of the `staging_events` asset event.
+"""
+
+STAGE_SONGS = """\
+#### stage_songs
+Stages only the song objects that are new or changed since the last load (`load_manifest`:
+key + ETag/size), so the catalogue load is a no-op on most runs.
+"""
+
+CHECK = """\
+#### check
+One mapped task per data-quality check in `config.json` (the map index shows the check's name).
+Every execution is recorded in `dq_results` with the observed value and up to 10 failing rows.
+Severity `error` fails without retry and stops the partition; `warn` only logs.
+"""
+
+PUBLISH_STAGING = """\
+#### publish
+Emits the `staging_events` and `staging_songs` asset events for this partition, with extras:
+partition key, rows loaded, rejected lines and the staging checks' summary. They trigger
+`sparkify_transform` for the same partition key.
+"""
+
+LOAD_FACT = """\
+#### load_fact
+Replaces this partition's rows of the fact table with the output of its model (`sql/marts/`),
+delete + insert in one transaction. A **manual** run first checks that the key is a day and that
+the day is staged, and fails with a clear message otherwise.
+"""
+
+LOAD_DIMENSION = """\
+#### load_dimension
+One mapped task per dimension in `config.json` (the map index shows the table's name). Merges
+the model's rows with the dimension's load mode (`insert_missing`, `upsert`, `upsert_latest`):
+idempotent and independent of the order partitions load in.
+"""
+
+PUBLISH_TRANSFORM = """\
+#### publish
+Emits the `warehouse_marts` asset event with the partition key, the fact rows, rows merged per
+dimension and the checks' summary.
+"""
