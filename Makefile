@@ -8,13 +8,15 @@ UV_VERSION := $(shell sed -n "s/^uv==//p" requirements-dev.txt)
 STAMP := $(VENV)/.requirements.stamp
 ARGS ?=
 
-.PHONY: help venv demo test down psql lint bench
+.PHONY: help venv demo test down psql lint backfill status bench
 
 help:
 	@echo "make demo   backfill the sample month on the local stack and print a summary"
 	@echo "make test   run the test suite (ARGS=... is passed to pytest)"
 	@echo "make down   stop Airflow, Postgres and S3 of the demo and test stacks"
 	@echo "make psql   psql on the demo warehouse (ARGS='-c \"select 1\"')"
+	@echo "make backfill DAG=staging|transform START=YYYY-MM-DD END=YYYY-MM-DD [MODE=trigger|clear]"
+	@echo "make status [START=… END=…]   per partition: staged, rejected, runs, failed checks"
 	@echo "make lint   ruff check . and sqlfluff on sql/ (scripts/lint_sql.py)"
 
 venv: $(STAMP)
@@ -40,6 +42,16 @@ down:
 	-. scripts/test-env.sh && scripts/airflow.sh stop
 	-. scripts/test-env.sh && scripts/postgres.sh stop
 	-. scripts/test-env.sh && scripts/s3.sh stop
+
+# Per-DAG backfill on the demo stack (scripts/backfill.py): staging re-stages and the transform
+# follows through the assets; transform re-derives marts from staged partitions (no COPY).
+backfill: venv
+	@if [[ -z "$(DAG)" || -z "$(START)" || -z "$(END)" ]]; then \
+		echo "usage: make backfill DAG=staging|transform START=YYYY-MM-DD END=YYYY-MM-DD [MODE=trigger|clear]" >&2; exit 2; fi
+	@. scripts/env.sh && python scripts/backfill.py $(DAG) $(START) $(END) $(if $(MODE),--mode $(MODE))
+
+status: venv
+	@. scripts/env.sh && python scripts/status.py $(if $(START),--start $(START)) $(if $(END),--end $(END))
 
 psql:
 	@scripts/postgres.sh psql $(ARGS)

@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import argparse
 import collections
-import datetime as dt
 import os
 import sys
 import time
-import urllib.parse
-from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -37,126 +34,22 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "plugins"))
 
 import airflow_api  # noqa: E402
+import runwatch  # noqa: E402
+from runwatch import (  # noqa: E402  (shared with make backfill / make status)
+    DAG_IDS,
+    FINISHED,
+    STAGING_DAG,
+    TI_FAILED,
+    TRANSFORM_DAG,
+    Snapshot,
+    make_say,
+    partition_keys,
+    poll,
+    task_instances,
+)
+from runwatch import counts as _counts  # noqa: E402
 
-STAGING_DAG = "sparkify_staging"
-TRANSFORM_DAG = "sparkify_transform"
-DAG_IDS = (STAGING_DAG, TRANSFORM_DAG)
-FINISHED = ("success", "failed")  # every DagRunState that is terminal (queued/running are not)
-TI_FAILED = ("failed", "upstream_failed")
-
-Run = dict[str, Any]
-
-
-def say(msg: str) -> None:
-    print(f"[demo] {msg}", file=sys.stderr, flush=True)
-
-
-def ts(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
-def partition_keys(start: str, end: str) -> list[str]:
-    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-    if last < first:
-        raise SystemExit(f"--end {end} is before --start {start}")
-    return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
-
-
-# --- Airflow state -----------------------------------------------------------------------------
-
-
-class Snapshot:
-    """The runs that matter for the demo range, read from the REST API at one moment."""
-
-    def __init__(self, keys: list[str]) -> None:
-        self.keys = keys
-        wanted = set(keys)
-        staging_all = airflow_api.list_dag_runs(STAGING_DAG)  # oldest first (order_by=id)
-        transform_all = airflow_api.list_dag_runs(TRANSFORM_DAG)
-        # Newest backfill run per key (later in the id-ordered list wins).
-        self.staging: dict[str, Run] = {}
-        for run in staging_all:
-            if run.get("run_type") == "backfill" and run.get("partition_key") in wanted:
-                self.staging[run["partition_key"]] = run
-        # Newest asset-triggered run per key queued after the staging run of that key started.
-        # (Queued, not started, after the staging run *ended*: the scheduler may create and start
-        # the transform run a moment before it marks the staging run finished.)
-        self.transform: dict[str, Run] = {}
-        for run in transform_all:
-            key = run.get("partition_key")
-            staging = self.staging.get(key)
-            if run.get("run_type") != "asset_triggered" or staging is None:
-                continue
-            created = ts(run.get("queued_at")) or ts(run.get("run_after"))
-            staged = ts(staging.get("start_date")) or ts(staging.get("queued_at"))
-            if created and staged and created >= staged:
-                self.transform[key] = run
-        # Runs outside the demo's accounting that are not finished (e.g. yesterday's scheduled
-        # run waiting for its file): listed, never counted as failures.
-        counted = {r["dag_run_id"] for r in [*self.staging.values(), *self.transform.values()]}
-        self.others = [
-            r for r in [*staging_all, *transform_all] if r["dag_run_id"] not in counted and r["state"] not in FINISHED
-        ]
-
-    def staging_done(self) -> list[str]:
-        return [k for k in self.keys if self.staging.get(k, {}).get("state") in FINISHED]
-
-    def staging_succeeded(self) -> list[str]:
-        return [k for k in self.keys if self.staging.get(k, {}).get("state") == "success"]
-
-    def transform_done(self) -> list[str]:
-        return [k for k in self.keys if self.transform.get(k, {}).get("state") in FINISHED]
-
-    def finished(self) -> bool:
-        """Every staging run finished (or missing) and every successful one has a finished transform."""
-        staging_pending = [k for k in self.staging if self.staging[k]["state"] not in FINISHED]
-        transform_pending = [k for k in self.staging_succeeded() if k not in self.transform_done()]
-        return not staging_pending and not transform_pending
-
-    def progress(self) -> str:
-        n = len(self.keys)
-        states = collections.Counter(r["state"] for r in self.staging.values())
-        tstates = collections.Counter(r["state"] for r in self.transform.values())
-        return (
-            f"staging {len(self.staging_done())}/{n} done ({_counts(states)}), "
-            f"transform {len(self.transform_done())}/{n} done ({_counts(tstates)})"
-        )
-
-    def runs(self) -> list[tuple[str, Run]]:
-        return [(STAGING_DAG, r) for r in self.staging.values()] + [(TRANSFORM_DAG, r) for r in self.transform.values()]
-
-
-def _counts(counter: collections.Counter) -> str:
-    return ", ".join(f"{state} {n}" for state, n in sorted(counter.items())) or "none"
-
-
-def task_instances(
-    runs: list[tuple[str, Run]], task_ids: list[str] | None = None, states: list[str] | None = None
-) -> list[Run]:
-    """Task instances of the given runs (POST /api/v2/dags/~/dagRuns/~/taskInstances/list)."""
-    if not runs:
-        return []
-    wanted = {(dag_id, run["dag_run_id"]) for dag_id, run in runs}
-    body: dict[str, Any] = {
-        "dag_ids": sorted({dag_id for dag_id, _ in runs}),
-        "dag_run_ids": sorted({run["dag_run_id"] for _, run in runs}),
-        "order_by": "id",
-    }
-    if task_ids:
-        body["task_ids"] = task_ids
-    if states:
-        body["state"] = states
-    out: list[Run] = []
-    offset = 0
-    while True:
-        page = airflow_api.api(
-            "POST", "/api/v2/dags/~/dagRuns/~/taskInstances/list", {**body, "page_offset": offset, "page_limit": 100}
-        )
-        batch = page.get("task_instances", [])
-        out.extend(ti for ti in batch if (ti["dag_id"], ti["dag_run_id"]) in wanted)
-        offset += len(batch)
-        if not batch or offset >= (page.get("total_entries") or 0):
-            return out
+say = make_say("demo")
 
 
 # --- warehouse -----------------------------------------------------------------------------------
@@ -201,22 +94,7 @@ def warehouse_rows() -> tuple[list[tuple[str, int, str]], list[tuple[str, int]]]
 
 def wait_backfill_idle(timeout: float, interval: float) -> int:
     """Wait until no backfill of the staging DAG is in progress (completed_at unset)."""
-    deadline = time.monotonic() + timeout
-    last_print = 0.0
-    while True:
-        query = urllib.parse.urlencode({"dag_id": STAGING_DAG, "limit": 100})
-        backfills = airflow_api.api("GET", f"/api/v2/backfills?{query}")["backfills"]
-        active = [b for b in backfills if not b.get("completed_at")]
-        if not active:
-            return 0
-        if time.monotonic() >= deadline:
-            say(f"timeout: backfill {', '.join(str(b['id']) for b in active)} of {STAGING_DAG} still in progress")
-            return 2
-        if time.monotonic() - last_print >= 15:
-            desc = ", ".join(f"#{b['id']} {b['from_date'][:10]}..{b['to_date'][:10]}" for b in active)
-            say(f"waiting for the earlier backfill of {STAGING_DAG} to complete: {desc}")
-            last_print = time.monotonic()
-        time.sleep(interval)
+    return runwatch.wait_backfill_idle(STAGING_DAG, timeout, interval, say)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,30 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         return wait_backfill_idle(args.timeout, 2.0)
 
     keys = partition_keys(args.start, args.end)
-    deadline = time.monotonic() + args.timeout
-    poll = min(5.0, args.interval)
-    last_print = 0.0
-    timed_out = False
-    while True:
-        try:
-            snap = Snapshot(keys)
-        except (airflow_api.AirflowApiError, OSError) as exc:  # api-server busy/restarting: retry
-            say(f"REST API error (retrying): {exc}")
-            snap = None
-        if snap is not None and snap.finished():
-            say(snap.progress())
-            break
-        if time.monotonic() >= deadline:
-            timed_out = True
-            if snap is None:
-                snap = Snapshot(keys)
-            say(f"timeout after {args.timeout:.0f} s: {snap.progress()}")
-            break
-        if snap is not None and time.monotonic() - last_print >= args.interval:
-            say(snap.progress())
-            last_print = time.monotonic()
-        time.sleep(poll)
-
+    snap, timed_out = poll(lambda: Snapshot(keys), timeout=args.timeout, interval=args.interval, say=say)
     return summary(snap, args, timed_out)
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lint sql/ with sqlfluff (postgres dialect, Jinja templater, config in .sqlfluff).
 
-    python scripts/lint_sql.py [FILE_OR_DIR ...]      (default: sql/)
+    python scripts/lint_sql.py [FILE_OR_DIR ...]      (default: sql/ and docs/examples/)
 
 Why a wrapper instead of plain ``sqlfluff lint sql/``: our statements have two template layers.
 Jinja renders identifiers (``{{ this }}``, ``{{ staging_events }}``), then psycopg binds values
@@ -25,11 +25,11 @@ BIND = re.compile(r"%\((\w+|\{\{[^}]*\}\})\)s")
 
 
 def sql_files(targets: list[str]) -> list[Path]:
-    """Every .sql file under the given files/folders (default: the repo's sql/)."""
-    paths = [Path(t) for t in targets] or [REPO / "sql"]
+    """Every .sql file under the given files/folders (default: sql/ and the README's docs/examples/)."""
+    paths = [Path(t) for t in targets] or [REPO / "sql", REPO / "docs" / "examples"]
     out: list[Path] = []
     for path in paths:
-        out.extend(sorted(path.rglob("*.sql")) if path.is_dir() else [path])
+        out.extend(sorted(path.rglob("*.sql")) if path.is_dir() else [path] if path.exists() else [])
     return out
 
 

@@ -29,12 +29,12 @@ def test_ruff_config_selects_air_rules() -> None:
     assert "airflow" in done.stdout.lower() and "AIR" in done.stdout
 
 
-def test_sqlfluff_clean_on_sql_folder() -> None:
+def test_sqlfluff_clean_on_sql_and_examples() -> None:
     done = _run(sys.executable, "scripts/lint_sql.py")
     assert done.returncode == 0, f"sqlfluff (scripts/lint_sql.py) found problems:\n{done.stdout}\n{done.stderr}"
     assert " 0 problem(s)" in done.stderr
     files = int(done.stderr.split("sqlfluff: ")[1].split(" file")[0])
-    assert files == len(list((REPO / "sql").rglob("*.sql")))
+    assert files == len([*(REPO / "sql").rglob("*.sql"), *(REPO / "docs" / "examples").rglob("*.sql")])
 
 
 def test_sqlfluff_fails_on_bad_sql(tmp_path: Path) -> None:
