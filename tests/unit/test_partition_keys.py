@@ -1,0 +1,73 @@
+"""Manual-run partition key validation, the source's data range, and the asset-extra check summary."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from sparkify.partitions import data_range, describe_range, is_manual_run, validate_partition_key
+from sparkify.publish import check_summary
+from sparkify.sources import SourceObject
+
+
+@pytest.mark.parametrize("key", ["2018-11-05", "2020-02-29"])
+def test_valid_keys(key: str) -> None:
+    assert validate_partition_key(key) == key
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (None, "no partition key"),
+        ("", "no partition key"),
+        ("None", "no partition key"),
+        ("2018-11-3x", "expected a UTC day as YYYY-MM-DD"),
+        ("2018/11/05", "expected a UTC day as YYYY-MM-DD"),
+        ("2018-11-05 ", "expected a UTC day as YYYY-MM-DD"),
+        ("2018-13-01", "is not a calendar day"),
+        ("2019-02-29", "is not a calendar day"),
+    ],
+)
+def test_invalid_keys_fail_without_retry(key: str | None, message: str) -> None:
+    with pytest.raises(AirflowFailException, match=message):
+        validate_partition_key(key)
+
+
+class _Listing:
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = keys
+        self.uri = "s3://bucket/root"
+
+    def list(self, prefix: str) -> list[SourceObject]:
+        return [SourceObject(k, 1, "v") for k in self.keys if k.startswith(prefix)]
+
+
+def test_data_range_reads_days_from_object_keys() -> None:
+    source = _Listing(
+        ["log_data/2018/11/2018-11-30-events.json", "log_data/2018/11/2018-11-01-events.json", "log_data/README"]
+    )
+    found = data_range(source, "log_data")
+    assert found == ("2018-11-01", "2018-11-30")
+    assert describe_range(found, source.uri) == "the source s3://bucket/root holds 2018-11-01..2018-11-30"
+    assert data_range(_Listing([]), "log_data") is None
+    assert "holds no log objects" in describe_range(None, "x")
+
+
+def test_is_manual_run() -> None:
+    assert is_manual_run({"dag_run": SimpleNamespace(run_type=SimpleNamespace(value="manual"))})
+    assert is_manual_run({"dag_run": SimpleNamespace(run_type="manual")})
+    assert not is_manual_run({"dag_run": SimpleNamespace(run_type="asset_triggered")})
+    assert not is_manual_run({})
+
+
+def test_check_summary() -> None:
+    results = [
+        {"name": "a", "status": "passed"},
+        {"name": "b", "status": "warned"},
+        {"name": "c", "status": "passed"},
+        None,
+    ]
+    assert check_summary(results) == {"checks_passed": 2, "checks_warned": ["b"], "checks_total": 3}
+    assert check_summary(None) == {"checks_passed": 0, "checks_warned": [], "checks_total": 0}
