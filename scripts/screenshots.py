@@ -71,7 +71,7 @@ class Browser:
                 raise RuntimeError(f"chromium did not start ({chromium})")
             time.sleep(0.2)
         port, path = port_file.read_text().splitlines()[:2]
-        self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=64 * 1024 * 1024)
+        self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=64 * 1024 * 1024, legacy=True)
         self.ids = itertools.count(1)
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
@@ -116,6 +116,28 @@ class Browser:
             time.sleep(0.5)
         return False
 
+    def click_all(self, selector: str, limit: int) -> int:
+        """Real mouse clicks (Monaco ignores element.click()) on the first `limit` matches; returns how many."""
+        expression = (
+            f"[...document.querySelectorAll({json.dumps(selector)})].slice(0, {limit}).map(e => {{"
+            " e.scrollIntoView({block: 'nearest'}); const r = e.getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })"
+        )
+        deadline = time.monotonic() + 15  # the JSON editors mount a moment after the list renders
+        while True:
+            found = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True)
+            points = found.get("result", {}).get("value") or []
+            if points or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        clicked = 0
+        for x, y in points:
+            for kind in ("mousePressed", "mouseReleased"):
+                self.call("Input.dispatchMouseEvent", session=True, type=kind, x=x, y=y, button="left", clickCount=1)
+            clicked += 1
+            time.sleep(0.3)
+        return clicked
+
     def screenshot(self, path: Path) -> None:
         data = self.call("Page.captureScreenshot", session=True, format="png")["data"]
         path.write_bytes(base64.b64decode(data))
@@ -143,8 +165,12 @@ def asset_id(name: str) -> int:
     return next(a["id"] for a in assets if a["name"] == name)
 
 
-def pages() -> list[tuple[str, str, list[str]]]:
-    """(file name, UI path, texts the page must show) for every screenshot."""
+#: Monaco's fold widget of a collapsed JSON value: the asset events' extras start folded.
+UNFOLD = ".codicon-folding-collapsed"
+
+
+def pages() -> list[tuple[str, str, list[str], int]]:
+    """(file name, UI path, texts the page must show, extras to unfold) for every screenshot."""
     from sparkify.config import load_config
 
     config = load_config()
@@ -156,11 +182,11 @@ def pages() -> list[tuple[str, str, list[str]]]:
     dims = [d.name for d in config.dimensions]
     checks = [c.name for c in config.transform_checks()][:3]
     return [
-        ("asset-staging-events.png", f"/assets/{asset_id('staging_events')}", ["staging_events", "sparkify_transform"]),
-        ("asset-warehouse-marts-events.png", f"/assets/{asset_id('warehouse_marts')}", ["warehouse_marts"]),
-        ("transform-run-mapped-dimensions.png", f"{run_path}/tasks/load_dimension/mapped", dims),
-        ("transform-run-mapped-checks.png", f"{run_path}/tasks/check/mapped", checks),
-        ("transform-dag-grid.png", "/dags/sparkify_transform", ["sparkify_transform"]),
+        ("asset-staging-events.png", f"/assets/{asset_id('staging_events')}", ["staging_events", "Partition Key"], 1),
+        ("asset-warehouse-marts-events.png", f"/assets/{asset_id('warehouse_marts')}", ["Partition Key"], 1),
+        ("transform-run-mapped-dimensions.png", f"{run_path}/tasks/load_dimension/mapped", dims, 0),
+        ("transform-run-mapped-checks.png", f"{run_path}/tasks/check/mapped", checks, 0),
+        ("transform-dag-grid.png", "/dags/sparkify_transform", ["sparkify_transform"], 0),
     ]
 
 
@@ -182,8 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     try:
         browser.set_cookie(ui + "/", "_token", token)
-        for name, path, expect in todo:
+        for name, path, expect, unfold in todo:
             ok = browser.open(ui + path, expect)
+            if ok and unfold:
+                browser.click_all(UNFOLD, unfold)
+                time.sleep(1.0)
             browser.screenshot(out / name)
             status = "ok" if ok else f"MISSING {expect} (page text: {browser.text()[:300]!r})"
             print(f"{out / name}: {path} {status}")
