@@ -18,6 +18,12 @@ def build_staged_rows_sql(staging_table: str) -> str:
     return f"SELECT COUNT(*) FROM {staging_table} WHERE partition_key = %(partition_key)s"
 
 
+#: Whether a table exists (information_schema: the same on PostgreSQL and Redshift).
+TABLE_EXISTS_SQL = (
+    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %(schema)s AND table_name = %(table)s"
+)
+
+
 class LoadFactOperator(BaseOperator):
     """Replace the partition's fact rows with the fact model's output (delete + insert, one transaction).
 
@@ -53,7 +59,12 @@ class LoadFactOperator(BaseOperator):
     def _require_staged(self, config: Config, warehouse: Any) -> None:
         """Fail unless staging_events holds rows for this partition."""
         table = config.staging.events_table
-        row = warehouse.fetch_one(build_staged_rows_sql(warehouse.table(table)), {"partition_key": self.partition_key})
+        # A warehouse nothing was ever staged into has no staging table yet: same answer, no retry.
+        exists = warehouse.fetch_one(TABLE_EXISTS_SQL, {"schema": config.warehouse.schema, "table": table})
+        row = None
+        if exists and exists[0]:
+            staged_sql = build_staged_rows_sql(warehouse.table(table))
+            row = warehouse.fetch_one(staged_sql, {"partition_key": self.partition_key})
         if not row or not row[0]:
             raise AirflowFailException(
                 f"partition {self.partition_key} has nothing staged in {table}: stage it first "
