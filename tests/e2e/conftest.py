@@ -88,6 +88,13 @@ def _recreate_metadata_db() -> None:
         conn.execute("CREATE SCHEMA public")
 
 
+def _upload_to_local_s3(folder: Path, uri: str) -> str:
+    """Upload the generated data with scripts/s3_upload.py (creates the bucket); returns uri."""
+    _require_env("SPARKIFY_S3_ENDPOINT")
+    subprocess.run([sys.executable, str(SCRIPTS / "s3_upload.py"), str(folder), uri], check=True, timeout=300)
+    return uri
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, generator: ModuleType) -> Iterator[Stack]:
     warehouse_url = _require_env("SPARKIFY_WAREHOUSE_URL")
@@ -111,7 +118,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, generator: ModuleType) -> It
     document["warehouse"]["schema"] = schema
     config_path = tmp_path_factory.mktemp("e2e-config") / "config.json"
     config_path.write_text(json.dumps(document))
-    env = {"SPARKIFY_SOURCE": str(data), "SPARKIFY_CONFIG": str(config_path)}
+    # The stack reads the data over the S3 API from the test stack's local S3 server, as
+    # `make demo` does by default (scripts/test.sh starts it; env.sh exports aws_default).
+    source_uri = _upload_to_local_s3(data, f"s3://e2e-{uuid.uuid4().hex[:10]}/sparkify")
+    env = {"SPARKIFY_SOURCE": source_uri, "SPARKIFY_CONFIG": str(config_path)}
     os.environ.update(env)  # inherited by the Airflow processes and the airflow CLI calls
     try:
         subprocess.run([str(SCRIPTS / "airflow.sh"), "start"], check=True, timeout=400)
