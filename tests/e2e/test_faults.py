@@ -132,12 +132,16 @@ def test_killed_tasks_and_restarted_postgres_are_retried_to_an_identical_warehou
     assert _tries(stack, "sparkify_staging", restaged["dag_run_id"])["stage_events[-1]"] >= 2
     expected_transforms = 2
 
-    # 4. S3 outage (when the stack reads from the local S3 server): stop it mid-read, start it again.
+    # 4. S3 outage (when the stack reads from the local S3 server): crash it mid-read, start it again.
     if source.startswith("s3://"):
         outage = stack.api.trigger_partition("sparkify_staging", BIG)
         _statement_pid(url, stack.schema, r"^COPY .*staging_events")
-        subprocess.run([str(REPO_ROOT / "scripts" / "s3.sh"), "stop"], check=True, timeout=120)
+        # Crash it (SIGKILL to its process group) rather than stop it: a graceful stop can take
+        # long enough for the read to finish first, and then no fault was injected at all.
+        s3_pid = int((Path(os.environ["SPARKIFY_PIDS"]) / "s3.pid").read_text().strip())
+        os.killpg(s3_pid, signal.SIGKILL)
         time.sleep(5)
+        subprocess.run([str(REPO_ROOT / "scripts" / "s3.sh"), "stop"], check=True, timeout=120)
         subprocess.run([str(REPO_ROOT / "scripts" / "s3.sh"), "start"], check=True, timeout=120)
         after = _wait_run(stack, "sparkify_staging", lambda r: r["dag_run_id"] == outage["dag_run_id"])
         assert after["state"] == "success", after
