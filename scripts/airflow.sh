@@ -4,6 +4,8 @@
 #   scripts/airflow.sh start    db migrate, then api-server, scheduler, dag-processor, triggerer;
 #                               waits until /api/v2/monitor/health reports all healthy
 #   scripts/airflow.sh stop     TERM each process group (by PID file), wait, then KILL
+#   scripts/airflow.sh recover  after a metadata-DB outage: start whatever exited (or is exiting)
+#                               until every component heartbeats again after the call
 #   scripts/airflow.sh status   exit 0 if all four run, 3 otherwise
 #
 # Each component runs in its own session (setsid): PID = process group id. Logs go to
@@ -44,11 +46,28 @@ running_pid() {
     fi
 }
 
+# PID of a component whose leader process is alive (running_pid also counts an exiting group).
+leader_pid() {
+    local pid
+    pid="$(running_pid "$1")" || return 1
+    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q airflow; then
+        echo "$pid"
+    else
+        return 1
+    fi
+}
+
 start_component() {
     local name="$1" pid
-    if pid="$(running_pid "$name")"; then
+    if pid="$(leader_pid "$name")"; then
         log "$name already running (pid $pid)"
         return 0
+    fi
+    if pid="$(running_pid "$name")"; then
+        # The leader exited (e.g. the scheduler after losing its metadata DB) but its children are
+        # still winding down: let them finish, then start a fresh one instead of trusting a corpse.
+        log "$name is exiting (process group $pid): waiting for it before starting again"
+        stop_components "$name"
     fi
     local -a cmd=(airflow "$name")
     # api-server: host/port come from AIRFLOW__API__HOST/PORT (env.sh).
@@ -96,7 +115,7 @@ start() {
         exit 1
     fi
     local all_running=1 name
-    for name in "${COMPONENTS[@]}"; do running_pid "$name" >/dev/null || all_running=0; done
+    for name in "${COMPONENTS[@]}"; do leader_pid "$name" >/dev/null || all_running=0; done
     if ((all_running)); then
         log "already running"
     else
@@ -130,6 +149,26 @@ start() {
     log "healthy: UI $AIRFLOW__API__BASE_URL (user $SPARKIFY_ADMIN_USER, password in $AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE)"
 }
 
+# A scheduler that lost its database can still look alive (and report its last heartbeat as
+# healthy) for a while before it exits. Keep starting exited components until each one has
+# written a heartbeat after this call: that proves it survived the outage or was restarted.
+recover() {
+    local since deadline
+    since="$(date -u +%Y-%m-%dT%H:%M:%S+00:00)"
+    deadline=$((SECONDS + 2 * START_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        start
+        if python "$REPO/scripts/airflow_api.py" wait-healthy --since "$since" --timeout 45 >/dev/null 2>&1; then
+            log "recovered: every component heartbeats after $since"
+            return 0
+        fi
+        log "not every component heartbeats after $since yet: checking again"
+    done
+    log "Airflow did not recover within $((2 * START_TIMEOUT))s"
+    status || true
+    exit 1
+}
+
 stop() {
     mkdir -p "$SPARKIFY_PIDS"
     stop_components "${COMPONENTS[@]}"
@@ -153,5 +192,6 @@ case "${1:-}" in
     start) start ;;
     stop) stop ;;
     status) status ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    recover) recover ;;
+    *) echo "usage: $0 start|stop|status|recover" >&2; exit 2 ;;
 esac

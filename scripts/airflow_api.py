@@ -12,7 +12,7 @@ environment that scripts/env.sh exports:
 CLI (for debugging)::
 
     python scripts/airflow_api.py health
-    python scripts/airflow_api.py wait-healthy [--timeout 180]
+    python scripts/airflow_api.py wait-healthy [--timeout 180] [--since ISO-TIMESTAMP]
     python scripts/airflow_api.py wait-dag DAG_ID [--timeout 120]
     python scripts/airflow_api.py unpause DAG_ID
     python scripts/airflow_api.py trigger DAG_ID PARTITION_KEY
@@ -23,6 +23,7 @@ CLI (for debugging)::
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -122,6 +123,23 @@ def health() -> JSON:
     return _request("GET", "/api/v2/monitor/health", timeout=5)[1]
 
 
+HEARTBEATS = {
+    "scheduler": "latest_scheduler_heartbeat",
+    "triggerer": "latest_triggerer_heartbeat",
+    "dag_processor": "latest_dag_processor_heartbeat",
+}
+
+
+def _beat_since(entry: JSON, component: str, since: dt.datetime | None) -> bool:
+    """True when the component's latest heartbeat is at or after since (or since is None)."""
+    if since is None or component not in HEARTBEATS:
+        return True
+    beat = entry.get(HEARTBEATS[component])
+    if not beat:
+        return False
+    return dt.datetime.fromisoformat(beat) >= since
+
+
 def is_healthy(
     components: tuple[str, ...] = (
         "metadatabase",
@@ -129,21 +147,31 @@ def is_healthy(
         "triggerer",
         "dag_processor",
     ),
+    since: dt.datetime | None = None,
 ) -> bool:
+    """Every component healthy and, with since, heartbeating after it.
+
+    since matters after an outage of the metadata database: a scheduler that is about to exit
+    still reports "healthy" on its last heartbeat for a while; only a beat written after the
+    outage proves it survived (or was restarted).
+    """
     try:
         status = health()
     except (OSError, AirflowApiError, ValueError):
         return False
-    return all((status.get(c) or {}).get("status") == "healthy" for c in components)
+    return all(
+        (status.get(c) or {}).get("status") == "healthy" and _beat_since(status.get(c) or {}, c, since)
+        for c in components
+    )
 
 
-def wait_healthy(timeout: float = 180.0, interval: float = 1.0) -> JSON:
+def wait_healthy(timeout: float = 180.0, interval: float = 1.0, since: dt.datetime | None = None) -> JSON:
     """Wait until the api-server answers and the metadata DB, scheduler, triggerer and
-    dag-processor report healthy; returns the last health document."""
+    dag-processor report healthy (heartbeating after since, if given); returns the last health document."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
-        if is_healthy():
+        if is_healthy(since=since):
             return health()
         try:
             last = health()
@@ -219,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("token")
     p = sub.add_parser("wait-healthy")
     p.add_argument("--timeout", type=float, default=180.0)
+    p.add_argument("--since", type=dt.datetime.fromisoformat, default=None,
+                   help="ISO timestamp with offset: require heartbeats written after it")
     p = sub.add_parser("wait-dag")
     p.add_argument("dag_id", nargs="+")
     p.add_argument("--timeout", type=float, default=120.0)
@@ -241,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             get_token()
             print("token OK")  # never print the token itself
         elif args.cmd == "wait-healthy":
-            _print(wait_healthy(args.timeout))
+            _print(wait_healthy(args.timeout, since=args.since))
         elif args.cmd == "wait-dag":
             for dag_id in args.dag_id:
                 wait_for_dag(dag_id, args.timeout)

@@ -61,7 +61,11 @@ def _statement_pid(url: str, schema: str, pattern: str, timeout: float = 240) ->
                 if found:
                     return int(found.group(1)), query[:80]
             time.sleep(0.02)
-    pytest.fail(f"no statement matching {pattern!r} in schema {schema} within {timeout}s")
+        seen = conn.execute(
+            "SELECT state, wait_event_type, left(query, 120) FROM pg_stat_activity WHERE query LIKE %s",
+            (f'%"{schema}"%',),
+        ).fetchall()
+    pytest.fail(f"no statement matching {pattern!r} in schema {schema} within {timeout}s; sessions now: {seen}")
 
 
 def _kill(pid: int) -> None:
@@ -103,14 +107,24 @@ def test_killed_tasks_and_restarted_postgres_are_retried_to_an_identical_warehou
     # 1. Kill the task process in the middle of the staging COPY.
     staged = stack.api.trigger_partition("sparkify_staging", BIG)
     pid, _ = _statement_pid(url, stack.schema, r"^COPY .*staging_events")
-    _kill(pid)
-    staging_run = _wait_run(stack, "sparkify_staging", lambda r: r["dag_run_id"] == staged["dag_run_id"])
-    assert staging_run["state"] == "success", staging_run
-    assert _tries(stack, "sparkify_staging", staged["dag_run_id"])["stage_events[-1]"] >= 2
+    # Hold the users dimension in SHARE mode (blocks its merge's INSERT, not reads or CREATE INDEX)
+    # before the transform for this partition can start, so step 2 finds the merge in flight
+    # deterministically instead of racing a statement that lasts a fraction of a second.
+    blocker = psycopg.connect(url)
+    blocker.execute(f'LOCK TABLE "{stack.schema}".users IN SHARE MODE')
+    try:
+        _kill(pid)
+        staging_run = _wait_run(stack, "sparkify_staging", lambda r: r["dag_run_id"] == staged["dag_run_id"])
+        assert staging_run["state"] == "success", staging_run
+        assert _tries(stack, "sparkify_staging", staged["dag_run_id"])["stage_events[-1]"] >= 2
 
-    # 2. Kill the task process in the middle of a dimension load (the asset-triggered transform run).
-    pid, _ = _statement_pid(url, stack.schema, r"AS target")
-    _kill(pid)
+        # 2. Kill the task process in the middle of a dimension load (the asset-triggered transform
+        # run): its merge into users waits on the lock, mid-statement, inside its transaction.
+        pid, _ = _statement_pid(url, stack.schema, r"INSERT INTO .*users.* AS target")
+        _kill(pid)
+    finally:
+        blocker.rollback()  # the retry's merge goes through
+        blocker.close()
     transform_run = _wait_run(
         stack, "sparkify_transform", lambda r: r["partition_key"] == BIG and r["run_type"] == "asset_triggered"
     )
@@ -124,9 +138,10 @@ def test_killed_tasks_and_restarted_postgres_are_retried_to_an_identical_warehou
     subprocess.run([str(REPO_ROOT / "scripts" / "postgres.sh"), "stop"], check=True, timeout=120)
     subprocess.run([str(REPO_ROOT / "scripts" / "postgres.sh"), "start"], check=True, timeout=120)
     # The local stack keeps Airflow's metadata in the same cluster: the scheduler exits when its
-    # database goes away (verified: OperationalError "the database system is shutting down"). Like
-    # a process supervisor would, airflow.sh start brings back whichever component exited.
-    subprocess.run([str(REPO_ROOT / "scripts" / "airflow.sh"), "start"], check=True, timeout=400)
+    # database goes away (verified: OperationalError "the database system is shutting down"), but
+    # possibly only seconds later. Like a process supervisor would, airflow.sh recover restarts
+    # whatever exited until every component heartbeats after the outage.
+    subprocess.run([str(REPO_ROOT / "scripts" / "airflow.sh"), "recover"], check=True, timeout=900)
     rerun = _wait_run(stack, "sparkify_staging", lambda r: r["dag_run_id"] == restaged["dag_run_id"])
     assert rerun["state"] == "success", rerun
     assert _tries(stack, "sparkify_staging", restaged["dag_run_id"])["stage_events[-1]"] >= 2
