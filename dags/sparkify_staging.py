@@ -16,7 +16,6 @@ Everything comes from `config.json`; this file only wires operators together.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pendulum
@@ -30,7 +29,7 @@ from sparkify.operators.ensure_schema import EnsureSchemaOperator
 from sparkify.operators.partition_sensor import PartitionObjectsSensor
 from sparkify.operators.stage_events import StageEventsOperator
 from sparkify.operators.stage_songs import StageSongsOperator
-from sparkify.project import WAREHOUSE_POOL
+from sparkify.project import DEFAULT_ARGS, WAREHOUSE_POOL
 from sparkify.publish import check_summary, set_extras
 
 config = load_config()
@@ -42,12 +41,7 @@ with DAG(
     start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),
     catchup=False,
     max_active_runs=4,
-    default_args={
-        "retries": 3,
-        "retry_delay": dt.timedelta(seconds=15),
-        "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3.3: True (= 1.0) means constant delay
-        "max_retry_delay": dt.timedelta(minutes=10),
-    },
+    default_args=dict(DEFAULT_ARGS),
     tags=["sparkify", "staging"],
     doc_md=__doc__,
 ) as dag:

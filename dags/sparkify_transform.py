@@ -12,7 +12,6 @@ Re-run a partition from the UI (trigger form, *Partition Key*), with
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pendulum
@@ -24,7 +23,7 @@ from sparkify.config import load_config
 from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.load_dimension import LoadDimensionOperator
 from sparkify.operators.load_fact import LoadFactOperator
-from sparkify.project import WAREHOUSE_POOL
+from sparkify.project import DEFAULT_ARGS, WAREHOUSE_POOL
 from sparkify.publish import check_summary, set_extras
 
 config = load_config()
@@ -38,12 +37,7 @@ with DAG(
     start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),
     catchup=False,
     max_active_runs=4,
-    default_args={
-        "retries": 3,
-        "retry_delay": dt.timedelta(seconds=15),
-        "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3.3: True (= 1.0) means constant delay
-        "max_retry_delay": dt.timedelta(minutes=10),
-    },
+    default_args=dict(DEFAULT_ARGS),
     tags=["sparkify", "marts"],
     doc_md=__doc__,
 ) as dag:

@@ -44,9 +44,10 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "artist_clean",
     "song_clean",
 )
+#: Where a staged row came from: object key and 1-based line number within it.
+LINEAGE_COLUMNS: tuple[str, ...] = ("source_key", "line_number")
 SONG_COLUMNS: tuple[str, ...] = (
-    "source_key",
-    "line_number",
+    *LINEAGE_COLUMNS,
     "num_songs",
     "artist_id",
     "artist_latitude",

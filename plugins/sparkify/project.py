@@ -6,6 +6,9 @@ config entry to a quoted, schema-qualified table exists in exactly one place.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from sparkify.config import SQL_DIR, Config
 from sparkify.sqlfiles import quote_ident, render
 from sparkify.warehouse import PostgresWarehouse, warehouse_for
@@ -17,6 +20,15 @@ RESULTS_TABLE = "dq_results"
 #: Airflow pool of every task that writes to the warehouse (scripts/airflow.sh creates it): caps
 #: concurrent warehouse writes across both DAGs, whatever the executor's parallelism.
 WAREHOUSE_POOL = "warehouse"
+#: default_args of both DAGs. Transient faults (a dropped warehouse connection, an S3 outage, a
+#: killed worker) are retried with exponential backoff: 15 s, 30 s, 60 s, capped at 10 min.
+#: Failures that retrying cannot fix raise AirflowFailException and skip the retries.
+DEFAULT_ARGS: dict[str, Any] = {
+    "retries": 3,
+    "retry_delay": dt.timedelta(seconds=15),
+    "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3.3: True (= 1.0) means constant delay
+    "max_retry_delay": dt.timedelta(minutes=10),
+}
 
 
 def open_warehouse(config: Config) -> PostgresWarehouse:

@@ -180,6 +180,18 @@ def judge(
     return Verdict(observed == 0, observed, "failing_rows=0")
 
 
+#: Check types a constraint the warehouse enforces can decide without scanning the table.
+PROVABLE_TYPES = frozenset({"unique", "not_null"})
+
+
+def proven_verdict(proof: str) -> Verdict:
+    """Passed, with no query run: the warehouse enforces proof (e.g. a primary key), so no row can fail.
+
+    The rule says what guaranteed it, so dq_results tells a proven pass from a measured one.
+    """
+    return Verdict(True, 0.0, f"failing_rows=0 (enforced by {proof})")
+
+
 def status_for(verdict: Verdict, severity: str) -> str:
     """passed, or failed (severity error: blocks the pipeline) / warned (severity warn: does not)."""
     if verdict.passed:

@@ -267,3 +267,11 @@ class TestBuilders:
         assert options == CopyOptions(ROLE, "eu-west-1", 5, "")
         with pytest.raises(ValueError, match="copy_iam_role"):
             copy_options_from_extra("rs", {})
+
+
+def test_redshift_never_treats_constraints_as_proof(recorded) -> None:
+    """Redshift's PRIMARY KEY / UNIQUE are informational: unique/not_null checks always run their query."""
+    warehouse, log, _ = recorded
+    assert warehouse.constraint_proof("songplays", "unique", ["songplay_id"]) is None
+    assert warehouse.constraint_proof("songplays", "not_null", ["songplay_id"]) is None
+    assert log == []  # not even a catalog query

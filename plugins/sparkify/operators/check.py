@@ -14,12 +14,14 @@ from sparkify.project import RESULTS_TABLE, model_context, open_warehouse
 from sparkify.quality import (
     ERROR,
     PASSED,
+    PROVABLE_TYPES,
     WARNED,
     Verdict,
     build_check_sql,
     build_sample_sql,
     format_result,
     judge,
+    proven_verdict,
     sample_json,
     sample_records,
     status_for,
@@ -79,11 +81,15 @@ class DataQualityCheckOperator(BaseOperator):
         this = warehouse.table(self.table)
         samples: list[dict[str, Any]] | None = None
         try:
-            query = build_check_sql(self.check_type, this, self.check_params, **query_args)
-            row = warehouse.fetch_one(query.sql, query.params)
-            observed = _float(row, 0)
-            expected = _float(row, 1)
-            verdict = judge(self.check_type, observed, self.check_params, expected)
+            proof = None
+            if self.check_type in PROVABLE_TYPES:
+                proof = warehouse.constraint_proof(self.table, self.check_type, self.check_params["columns"])
+            if proof is not None:
+                verdict = proven_verdict(proof)
+            else:
+                query = build_check_sql(self.check_type, this, self.check_params, **query_args)
+                row = warehouse.fetch_one(query.sql, query.params)
+                verdict = judge(self.check_type, _float(row, 0), self.check_params, _float(row, 1))
             status = status_for(verdict, self.severity)
             if status != PASSED:
                 sample = build_sample_sql(self.check_type, this, self.check_params, **query_args)
