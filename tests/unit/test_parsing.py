@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sparkify.parsing import (
     EVENT_COLUMNS,
@@ -476,3 +478,34 @@ class TestValuesTheWarehouseCannotStore:
         _, rejected = events(b'{"page": "NextSong"\x00}')
         assert len(rejected) == 1
         assert "\x00" not in rejected[0].raw_line
+
+
+# Property: iter_lines (C-level split inside a chunk, per-line route across chunk boundaries, CR
+# and oversized lines) equals a one-shot reference on the whole input, for any chunking.
+def _reference_lines(data: bytes, max_line_bytes: int) -> list[tuple[bytes, int | None]]:
+    keep = max_line_bytes + 1
+
+    def finish(line: bytes) -> tuple[bytes, int | None]:
+        if len(line) > keep:
+            return line[:keep], len(line)
+        return (line[:-1] if line.endswith(b"\r") else line), None
+
+    *complete, tail = data.split(b"\n")
+    out = [finish(line) for line in complete]
+    if tail.strip() or len(tail) > keep:
+        out.append(finish(tail))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    data=st.lists(st.sampled_from([b"a", b"bc", b"\n", b"\r", b" ", b"\r\n", b"xxxxxxx"]), max_size=40).map(b"".join),
+    sizes=st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=5),
+    max_line_bytes=st.integers(min_value=1, max_value=8),
+)
+def test_iter_lines_matches_reference(data: bytes, sizes: list[int], max_line_bytes: int) -> None:
+    got = [
+        (bytes(line), getattr(line, "size", None))
+        for line in iter_lines(chunked(data, tuple(sizes)), max_line_bytes=max_line_bytes)
+    ]
+    assert got == _reference_lines(data, max_line_bytes)

@@ -13,8 +13,17 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sparkify.parsing import RejectedLine, Rejection, _event_values, _plain_event_values, parse_events
+from sparkify.parsing import (
+    RejectedLine,
+    Rejection,
+    _event_values,
+    _plain_event_values,
+    _strict_event_row,
+    parse_events,
+)
 
 BASE: dict[str, Any] = {
     "artist": "Sigur RÃ\x83Â³s",
@@ -125,3 +134,97 @@ def test_nul_escape_defers_and_is_rejected_with_its_field() -> None:
     rejected: list[Rejection] = []
     assert list(parse_events("p", "k", [raw], rejected)) == []
     assert "song" in rejected[0].reason and "NUL" in rejected[0].reason
+
+
+# --------------------------------------------------------------------------- msgspec strict path
+# _strict_event_row decodes straight into a typed msgspec Struct. It must accept only lines the
+# field-by-field path loads, and give the same row; a JSON integer in a DOUBLE PRECISION field
+# comes back as float (the same stored value), nothing else may differ.
+
+
+def assert_same_row(strict: tuple[Any, ...], expected: tuple[Any, ...] | str) -> None:
+    assert not isinstance(expected, str), f"strict path loaded a line the slow path rejects: {expected}"
+    for got, want in zip(strict, expected, strict=True):
+        if type(got) is float and type(want) is int:
+            assert got == float(want), (got, want)  # what DOUBLE PRECISION stores either way
+        else:
+            assert type(got) is type(want) and got == want, (got, want)
+
+
+@pytest.mark.parametrize(("field", "value"), VARIANTS + list(itertools.combinations(VARIANTS, 2)))
+@pytest.mark.parametrize("ensure_ascii", [False, True])
+def test_strict_path_agrees_with_field_by_field_path(field: Any, value: Any, ensure_ascii: bool) -> None:
+    record = dict(BASE)
+    pairs = [(field, value)] if isinstance(field, str) else [field, value]
+    for name, val in pairs:
+        record[name] = val
+    raw = json.dumps(record, ensure_ascii=ensure_ascii).encode()
+    strict = _strict_event_row("2018-11-01", "k", 1, raw)
+    if strict is not None:
+        assert_same_row(strict, slow(json.loads(raw)))
+
+
+def test_strict_path_takes_the_ordinary_record_and_repairs_mojibake() -> None:
+    raw = orjson.dumps(BASE)  # orjson writes non-ASCII as UTF-8, not \u escapes
+    row = _strict_event_row("2018-11-01", "k", 1, raw)
+    assert row is not None
+    assert_same_row(row, slow(orjson.loads(raw)))
+    assert row[-2:] == ("Sigur Rós", "Hoppípolla")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"page": "Home", "ts": 1, "userId": "a", "userId": "b"}',  # duplicate key: the last one wins
+        b'{"page": "Home", "ts": 1, "userId": "a", "extra": [1, {"x": null}]}',  # unknown fields ignored
+        b'  {"page": "Home", "ts": 1, "userId": ""}  ',
+        b'{"page": "Home", "ts": 1, "userId": "", "length": 3}',
+        b'{"page": "Home", "ts": 1, "userId": "a\\u00e9", "song": "Caf\\u00c3\\u0083\\u00c2\\u00a9 \\ud83d\\ude00"}',
+        b'{"page": "Home", "ts": 1, "userId": "", "registration": 1180591620717411303425}',  # 2**70 + 1
+    ],
+)
+def test_strict_path_edge_cases_match(raw: bytes) -> None:
+    strict = _strict_event_row("2018-11-01", "k", 1, raw)
+    assert strict is not None
+    assert_same_row(strict, slow(json.loads(raw)))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"page": "Home", "ts": 1}',  # missing required userId
+        b'{"page": "Home", "ts": 1, "userId": 7}',  # int userId: the slow path converts it
+        b'{"page": "Home", "ts": 1.0, "userId": "a"}',  # integral float ts: converted by the slow path
+        b'{"page": "Home", "ts": 1, "userId": "a"} {"page": "Home"}',  # two objects on a line
+        b'[1, 2]',
+        b'{"page": "Home", "ts": 1, "userId": "a", "song": "a\\u0000b"}',  # NUL: rejected by the slow path
+        b'{"page": "Home", "ts": 1, "userId": "a", "song": "\\ud800"}',  # lone surrogate
+        b'{"page": "Home", "ts": 1, "userId": "a", "length": 1e400}',  # not finite
+        b'{"page": "Home", "ts": 1, "userId": "Bj\xf6rk"}',  # invalid UTF-8
+        b'{"page": "Home", "ts": 9223372036854775808, "userId": "a"}',  # past BIGINT
+        b"",
+    ],
+)
+def test_strict_path_declines_what_needs_conversion_or_a_reason(raw: bytes) -> None:
+    assert _strict_event_row("2018-11-01", "k", 1, raw) is None
+
+
+_JSON_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=40),
+    st.text(alphabet="ab\x00é\u0083", max_size=70),
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    changes=st.dictionaries(st.sampled_from([*BASE, "other"]), _JSON_VALUES, max_size=6),
+    dropped=st.sets(st.sampled_from(list(BASE)), max_size=3),
+    ensure_ascii=st.booleans(),
+)
+def test_strict_path_property(changes: dict[str, Any], dropped: set[str], ensure_ascii: bool) -> None:
+    record = {k: v for k, v in {**BASE, **changes}.items() if k not in dropped}
+    raw = json.dumps(record, ensure_ascii=ensure_ascii).encode()
+    strict = _strict_event_row("2018-11-01", "k", 1, raw)
+    if strict is not None:
+        assert_same_row(strict, slow(json.loads(raw)))
