@@ -64,4 +64,5 @@ lint: venv
 BENCH_PG_PORT ?= 55434
 bench: venv
 	export SPARKIFY_STATE="$(CURDIR)/.state/bench" SPARKIFY_PG_PORT=$(BENCH_PG_PORT) AIRFLOW_PORT=8082 \
-	  && scripts/postgres.sh start && . scripts/env.sh && $(VENV)/bin/python bench/bench.py $(ARGS)
+	  && trap 'scripts/s3.sh stop; scripts/postgres.sh stop' EXIT \
+	  && scripts/postgres.sh start && scripts/s3.sh start && . scripts/env.sh && $(VENV)/bin/python bench/bench.py $(ARGS)
