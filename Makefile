@@ -8,7 +8,7 @@ UV_VERSION := $(shell sed -n "s/^uv==//p" requirements-dev.txt)
 STAMP := $(VENV)/.requirements.stamp
 ARGS ?=
 
-.PHONY: help venv demo test down psql lint backfill status bench
+.PHONY: help venv demo test down psql lint backfill status bench bench-airflow
 
 help:
 	@echo "make demo   backfill the sample month on the local stack and print a summary"
@@ -18,6 +18,7 @@ help:
 	@echo "make backfill DAG=staging|transform START=YYYY-MM-DD END=YYYY-MM-DD [MODE=trigger|clear]"
 	@echo "make status [START=… END=…]   per partition: staged, rejected, runs, failed checks"
 	@echo "make lint   ruff check . and sqlfluff on sql/ (scripts/lint_sql.py)"
+	@echo "make bench-airflow   orchestration overhead of a 30-partition staging backfill, before/after tuning"
 
 venv: $(STAMP)
 
@@ -66,3 +67,14 @@ bench: venv
 	export SPARKIFY_STATE="$(CURDIR)/.state/bench" SPARKIFY_PG_PORT=$(BENCH_PG_PORT) AIRFLOW_PORT=8082 \
 	  && trap 'scripts/s3.sh stop; scripts/postgres.sh stop' EXIT \
 	  && scripts/postgres.sh start && scripts/s3.sh start && . scripts/env.sh && $(VENV)/bin/python bench/bench.py $(ARGS)
+
+# Orchestration overhead (bench/airflow_overhead.py): a 30-partition staging backfill through the
+# real scheduler per configuration. Own isolated stack (state /var/tmp/sf-overhead, Postgres 55520,
+# Airflow 8195, S3 port 8395): the script drops that stack's metadata DB, never the demo's or the
+# tests'. Whatever happens, the trap stops its Airflow and Postgres by PID file.
+OVERHEAD_ENV := SPARKIFY_TEST_STATE=/var/tmp/sf-overhead SPARKIFY_TEST_PG_PORT=55520 \
+	SPARKIFY_TEST_AIRFLOW_PORT=8195 SPARKIFY_TEST_S3_PORT=8395
+bench-airflow: venv
+	$(OVERHEAD_ENV) bash -c '. scripts/test-env.sh \
+	  && trap "scripts/airflow.sh stop; scripts/postgres.sh stop" EXIT \
+	  && $(VENV)/bin/python bench/airflow_overhead.py $(ARGS)'
