@@ -105,6 +105,71 @@ def stage_from_local_s3(args: argparse.Namespace, root: Path, work: Path, partit
     return result
 
 
+def profile_staging(url: str, path: Path, lines_wanted: int = 200_000) -> dict[str, float]:
+    """Microseconds per row of each step of our staging path, on the same partition's first lines.
+
+    The profile behind ours/floor and ours/naive: the Python steps run on one core (split,
+    parse + validate, binary COPY encoding) while PostgreSQL ingests on another; "postgres_copy"
+    is the server alone, fed the already-encoded binary stream.
+    """
+    from psycopg._copy_base import BinaryFormatter
+    from psycopg.adapt import Transformer
+
+    from sparkify.parsing import EVENT_COLUMNS, iter_lines, parse_events
+    from sparkify.warehouse import PostgresWarehouse, build_copy_sql
+
+    with path.open("rb") as handle:
+        data = b"".join(handle.readline() for _ in range(lines_wanted))
+    chunks = [data[i : i + (1 << 20)] for i in range(0, len(data), 1 << 20)]
+    timings: dict[str, float] = {}
+
+    def best(name: str, fn: Any) -> Any:
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            result = fn()
+            runs.append(time.perf_counter() - start)
+        timings[name] = min(runs)
+        return result
+
+    lines = best("split_lines", lambda: list(iter_lines(chunks)))
+    rows = best("parse_validate", lambda: list(parse_events("2018-11-01", "k", lines, [])))
+    n = len(rows)
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS bench_profile CASCADE")
+        conn.execute("CREATE SCHEMA bench_profile")
+        conn.execute(render("ddl/staging_events.sql", this="bench_profile.staging_events"))
+        with conn.cursor() as cursor:
+            types = PostgresWarehouse._column_types(cursor, "bench_profile.staging_events", EVENT_COLUMNS)
+        conn.commit()
+
+        def encode() -> bytes:
+            transformer = Transformer()
+            transformer.set_dumper_types(types, psycopg.pq.Format.BINARY)
+            formatter = BinaryFormatter(transformer)
+            return b"".join([*(bytes(formatter.write_row(r)) for r in rows), bytes(formatter.end())])
+
+        stream = best("binary_encode", encode)
+
+        def server_copy() -> None:
+            conn.execute("TRUNCATE bench_profile.staging_events")
+            conn.commit()
+            start = time.perf_counter()
+            sql = build_copy_sql("bench_profile.staging_events", EVENT_COLUMNS, binary=True)
+            with conn.cursor() as cursor, cursor.copy(sql) as copy:
+                for i in range(0, len(stream), 1 << 20):
+                    copy.write(stream[i : i + (1 << 20)])
+            conn.commit()
+            timings.setdefault("_copy_runs", []).append(time.perf_counter() - start)  # type: ignore[union-attr]
+
+        for _ in range(3):
+            server_copy()
+        timings["postgres_copy"] = min(timings.pop("_copy_runs"))  # type: ignore[type-var]
+        conn.execute("DROP SCHEMA bench_profile CASCADE")
+        conn.commit()
+    return {name: seconds / n * 1e6 for name, seconds in timings.items()}
+
+
 def floor_copy(url: str, path: Path, persistence: str) -> float:
     """Seconds to COPY the file's raw lines into a one-column text table (the ingest limit)."""
     unlogged = "UNLOGGED " if persistence == "u" else ""
@@ -228,6 +293,13 @@ def bench_throughput(args: argparse.Namespace, results: Results, work: Path) -> 
     results.add("throughput", "ratio_floor_pandas", pandas_s / m * n / floor, "x", "upper bound of ours/naive")
     results.add("throughput", "ratio_ours_pandas", pandas_s / m * n / ours, "x", "target >= 10")
     results.add("throughput", "ratio_ours_executemany", many_s / m * n / ours, "x")
+    profile = profile_staging(args.url, big_path)
+    for step, micros in profile.items():
+        where = "PostgreSQL alone" if step == "postgres_copy" else "Python, one core"
+        results.add("profile", f"{step}_us_per_row", micros, "us/row", f"{where}; first 200k lines")
+    python_side = sum(v for k, v in profile.items() if k != "postgres_copy")
+    results.add("profile", "python_side_us_per_row", python_side, "us/row", "split + parse + encode")
+    results.add("profile", "floor_us_per_row", floor / n * 1e6, "us/row", "the floor, per row")
     results.add("memory", "peak_rss_stage_mb_large", max(r["maxrss_mb"] for r in ours_runs), "MB", f"{n} events")
     results.add("memory", "peak_rss_stage_mb_small", small_result["maxrss_mb"], "MB", f"{m} events")
     results.add("memory", "rss_after_imports_mb", small_result["rss_before_execute_mb"], "MB", "Airflow + sparkify")
@@ -263,10 +335,14 @@ class Pipeline:
         return time.perf_counter() - start
 
     def transform(self, key: str) -> float:
+        """Seconds for the fact and every dimension; per-step seconds land in self.steps."""
         start = time.perf_counter()
         self.ops[1](task_id="load_fact", partition_key=key, config_path=self.path).execute({})
+        self.steps = {"fact": time.perf_counter() - start}
         for kwargs in self.config.dimension_kwargs():
+            began = time.perf_counter()
             self.ops[2](task_id="dim", partition_key=key, config_path=self.path, **kwargs).execute({})
+            self.steps[kwargs["name"]] = time.perf_counter() - began
         return time.perf_counter() - start
 
     def checks(self, key: str) -> float:
@@ -313,9 +389,10 @@ def clone_days(url: str, schema: str, source_days: list[str], first_target: dt.d
                 params,
             )
         conn.commit()
-        conn.execute(f"ANALYZE {s}.staging_events")
-        conn.execute(f"ANALYZE {s}.songplays")
-        conn.commit()
+    # What autovacuum would have done over a real year, done now: without it the insert-triggered
+    # autovacuum of 6M cloned rows runs during the last-30 measurements and bills them for it.
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"VACUUM (ANALYZE) {s}.staging_events, {s}.songplays, {s}.time, {s}.users")
 
 
 def seed_full_reload(url: str, schema: str) -> tuple[float, int]:
@@ -347,11 +424,12 @@ def growth_ratios(results: Results, timeline: list[dict[str, Any]]) -> None:
     30 partitions (minutes apart); the minimum of 30 runs is the least load-sensitive estimate of
     what a partition costs, the median shows what it cost under the load of the run.
     """
-    for metric in ("stage_s", "transform_s", "checks_s"):
-        first = [r[metric] for r in timeline if r["phase"] == "first" and r[metric] is not None]
-        last = [r[metric] for r in timeline if r["phase"] == "last" and r[metric] is not None]
+    steps = [k for k in timeline[0] if k.startswith("transform_") and k != "transform_s"]
+    for metric in ("stage_s", "transform_s", "checks_s", *steps):
+        first = [r[metric] for r in timeline if r["phase"] == "first" and r.get(metric) is not None]
+        last = [r[metric] for r in timeline if r["phase"] == "last" and r.get(metric) is not None]
         name = metric.removesuffix("_s")
-        note = "target <= 1.25" if name != "checks" else ""
+        note = "target <= 1.25" if name in ("stage", "transform") else ""
         for stat, fn in (("median", statistics.median), ("min", min)):
             a, b = fn(first), fn(last)
             results.add("growth", f"{name}_first30_{stat}_s", a, "s")
@@ -383,6 +461,7 @@ def bench_growth(args: argparse.Namespace, results: Results, work: Path) -> list
         row = {"day": (day - DAY0).days + 1, "partition": key, "phase": phase}
         row["stage_s"] = pipeline.stage(key)
         row["transform_s"] = pipeline.transform(key)
+        row.update({f"transform_{step}_s": seconds for step, seconds in pipeline.steps.items()})
         row["checks_s"] = pipeline.checks(key) if checks else None
         timeline.append(row)
 
@@ -495,6 +574,12 @@ def targets(results: Results) -> str:
     return "\n".join(out)
 
 
+def latest_airflow_report() -> Path | None:
+    """airflow.md of the newest `make bench-airflow` run under bench/results/, if any."""
+    found = sorted((REPO / "bench" / "results").glob("airflow-*/airflow.md"))
+    return found[-1] if found else None
+
+
 def report(args: argparse.Namespace, out: Path, results: Results, timeline: list[dict[str, Any]], wall: float) -> str:
     images = plots(out, results, timeline)
     mode = "full" if args.full else "default (middle of the year cloned by SQL)"
@@ -517,9 +602,16 @@ def report(args: argparse.Namespace, out: Path, results: Results, timeline: list
         table(results),
         "",
     ]
-    airflow_md = Path(args.airflow_report or "-", "airflow.md")
-    if airflow_md.is_file():
-        text += ["## Orchestration (bench/airflow_overhead.py)", "", airflow_md.read_text()]
+    airflow_md = Path(args.airflow_report, "airflow.md") if args.airflow_report else latest_airflow_report()
+    if airflow_md is not None and airflow_md.is_file():
+        text += [
+            "## Orchestration (bench/airflow_overhead.py, `make bench-airflow`)",
+            "",
+            f"From `{airflow_md.parent.relative_to(REPO) if airflow_md.is_relative_to(REPO) else airflow_md.parent}`"
+            " (its own run: it needs the real scheduler, so it is a separate target).",
+            "",
+            airflow_md.read_text(),
+        ]
     text += [f"![{name}]({name})" for name in images]
     body = "\n".join(text) + "\n"
     (out / "report.md").write_text(body)
@@ -577,7 +669,9 @@ def main() -> int:
     parser.add_argument("--events-per-day", type=int, default=20_000)
     parser.add_argument("--full", action="store_true", help="stage + transform every day (no cloning)")
     parser.add_argument("--sections", default="throughput,growth")
-    parser.add_argument("--airflow-report", help="directory holding airflow.md from bench/airflow_overhead.py")
+    parser.add_argument(
+        "--airflow-report", help="directory holding airflow.md from bench/airflow_overhead.py (default: newest)"
+    )
     parser.add_argument("--work", type=Path, default=Path("/var/tmp/sparkify-bench-data"))
     parser.add_argument("--keep-data", action="store_true")
     parser.add_argument("--report-only", type=Path, help="rebuild report.md/plots/RESULTS.md from a results dir")

@@ -45,14 +45,33 @@ def bounded_lock_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_unique_on_primary_key_is_proven_without_reading_the_table(project: Project, bounded_lock_wait: None) -> None:
-    with table_locked(project, "songplays"):
-        result, record = run_check(project, "unique", {"columns": ["songplay_id"]}, partition=CLEAN, scope="table")
+    with table_locked(project, "users"):
+        result, record = run_check(project, "unique", {"columns": ["user_id"]}, partition=CLEAN, table="users",
+                                   scope="table")
         # a superset of a unique key is unique too
-        wider = run_check(project, "unique", {"columns": ["songplay_id", "level"]}, partition=CLEAN, scope="table")
+        wider = run_check(project, "unique", {"columns": ["user_id", "level"]}, partition=CLEAN, table="users",
+                          scope="table")
     assert_passed(result, record, observed=0)
     assert record["threshold"].startswith("failing_rows=0 (enforced by unique index ")
-    assert "songplays_pkey" in record["threshold"]
+    assert "users_pkey" in record["threshold"]
     assert_passed(*wider, observed=0)
+
+
+def test_partition_key_completes_a_composite_key_for_partition_scoped_checks(
+    project: Project, bounded_lock_wait: None
+) -> None:
+    # songplays' key is (partition_key, songplay_id): within one partition songplay_id is unique ...
+    with table_locked(project, "songplays"):
+        result, record = run_check(project, "unique", {"columns": ["songplay_id"]}, partition=CLEAN)
+    assert_passed(result, record, observed=0)
+    assert "songplays_pkey" in record["threshold"]
+    # ... across the whole table the index proves nothing, so the check scans (and waits here).
+    with table_locked(project, "songplays"):
+        result, record = run_check(project, "unique", {"columns": ["songplay_id"]}, partition=CLEAN, scope="table")
+    assert result is None and record["status"] == "error" and "lock timeout" in record["message"]
+    result, record = run_check(project, "unique", {"columns": ["songplay_id"]}, partition=CLEAN, scope="table")
+    assert_passed(result, record, observed=0)
+    assert "enforced" not in record["threshold"]
 
 
 def test_not_null_on_not_null_columns_is_proven_without_reading_the_table(

@@ -83,7 +83,9 @@ class DataQualityCheckOperator(BaseOperator):
         try:
             proof = None
             if self.check_type in PROVABLE_TYPES:
-                proof = warehouse.constraint_proof(self.table, self.check_type, self.check_params["columns"])
+                proof = warehouse.constraint_proof(
+                    self.table, self.check_type, self.check_params["columns"], partition_column
+                )
             if proof is not None:
                 verdict = proven_verdict(proof)
             else:
