@@ -123,6 +123,32 @@ def test_make_backfill_transform_rederives_marts_without_staging(stack) -> None:
     assert stack.scalar("SELECT COUNT(*) FROM songplays") == songplays
 
 
+def test_make_backfill_transform_clear_reruns_existing_runs(stack) -> None:
+    """MODE=clear: `airflow dags clear --partition-key` re-runs the newest run of each key in place."""
+    runs_before = stack.api.list_dag_runs("sparkify_transform")
+    staging_runs = len(stack.api.list_dag_runs("sparkify_staging"))
+    songplays = stack.scalar("SELECT COUNT(*) FROM songplays")
+    newest = {r["partition_key"]: r for r in runs_before if r["partition_key"] in KEYS}
+    t0 = _now()
+    done = _backfill("transform", KEYS[0], KEYS[-1], "--mode", "clear")
+    assert done.returncode == 0, f"backfill.py transform --mode clear failed:\n{done.stdout}\n{done.stderr}"
+    assert "sparkify_transform 3/3 partitions done" in done.stderr, done.stderr
+    for key in KEYS:
+        assert f"cleared sparkify_transform partition {key}" in done.stderr, done.stderr
+
+    runs_after = stack.api.list_dag_runs("sparkify_transform")
+    assert len(runs_after) == len(runs_before)  # no new run: the existing ones ran again
+    by_id = {r["dag_run_id"]: r for r in runs_after}
+    for key in KEYS:
+        run = by_id[newest[key]["dag_run_id"]]
+        assert run["state"] == "success", run
+        fact = _tis(stack, "sparkify_transform", run["dag_run_id"], "load_fact_songplays")[0]
+        started = dt.datetime.fromisoformat(fact["start_date"].replace("Z", "+00:00"))
+        assert started >= t0, fact  # the fact load really ran again after the clear
+    assert len(stack.api.list_dag_runs("sparkify_staging")) == staging_runs
+    assert stack.scalar("SELECT COUNT(*) FROM songplays") == songplays
+
+
 def test_manual_partition_runs_are_validated(stack) -> None:
     stack.api.unpause("sparkify_transform")  # manual runs of a paused DAG stay queued
     stack.api.unpause("sparkify_staging")
