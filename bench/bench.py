@@ -100,9 +100,14 @@ def stage_from_local_s3(args: argparse.Namespace, root: Path, work: Path, partit
     document = json.loads(config.read_text())
     document["source"]["uri"] = uri
     config.write_text(json.dumps(document))
-    result = stage_in_subprocess(config, partition)
-    assert result["rows"] == args.events, result
-    return result
+    runs = []
+    for _ in range(args.repeat):  # best of repeat, like the folder runs; each on an empty schema
+        with psycopg.connect(args.url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS bench_tp_s3 CASCADE")
+        result = stage_in_subprocess(config, partition)
+        assert result["rows"] == args.events, result
+        runs.append(result)
+    return min(runs, key=lambda r: r["seconds"])
 
 
 def profile_staging(url: str, path: Path, lines_wanted: int = 200_000) -> dict[str, float]:
