@@ -26,7 +26,6 @@ table and its explanation, included by ``bench/bench.py --airflow-report <out>``
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import importlib.util
 import itertools
@@ -51,6 +50,7 @@ sys.path.insert(0, str(SCRIPTS))
 
 import airflow_api  # noqa: E402
 import runwatch  # noqa: E402
+from measurements import Measurements, write_rows  # noqa: E402
 
 DAG = "sparkify_staging"
 TRANSFORM = "sparkify_transform"
@@ -587,21 +587,7 @@ def warm_bytecode_cache(env: dict[str, str]) -> None:
 # --------------------------------------------------------------------------- figures
 
 
-@dataclass
-class Figures:
-    """CSV rows (bench.py's measurements.csv layout) with lookup for the markdown table."""
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(self, section: str, name: str, value: float, unit: str, detail: str = "") -> None:
-        self.rows.append({"section": section, "name": name, "value": value, "unit": unit, "detail": detail})
-        print(f"[{section}] {name} = {value:,.4g} {unit} {detail}", flush=True)
-
-    def get(self, section: str, name: str) -> float:
-        return next((r["value"] for r in self.rows if r["section"] == section and r["name"] == name), float("nan"))
-
-
-def figures_for(m: Measured, out: Figures) -> None:
+def figures_for(m: Measured, out: Measurements) -> None:
     """Every figure of one configuration, under section = its name."""
     s, tis, runs = m.setup, m.tis, m.runs
     first = min(ts(r["start_date"]) for r in runs)
@@ -732,7 +718,7 @@ ROWS = [  # (label, name, format)
 ]
 
 
-def cell(figs: Figures, section: str, names: str | tuple[str, ...], fmt: str | Callable[[float], str]) -> str:
+def cell(figs: Measurements, section: str, names: str | tuple[str, ...], fmt: str | Callable[[float], str]) -> str:
     names = (names,) if isinstance(names, str) else names
     show = fmt if callable(fmt) else fmt.format
     return " · ".join(show(figs.get(section, n)) for n in names)
@@ -754,7 +740,7 @@ def changes(base: Setup, tuned: Setup) -> list[str]:
     return out
 
 
-def explanation(figs: Figures, setups: list[Setup]) -> list[str]:
+def explanation(figs: Measurements, setups: list[Setup]) -> list[str]:
     """What was tuned at each step and why it helped; what bounds the remaining overhead. All from this run."""
 
     def g(section: str, name: str) -> float:
@@ -836,7 +822,7 @@ def explanation(figs: Figures, setups: list[Setup]) -> list[str]:
     return [" ".join(text), "", *bound]
 
 
-def markdown(figs: Figures, setups: list[Setup]) -> str:
+def markdown(figs: Measurements, setups: list[Setup]) -> str:
     """airflow.md from the figures alone (so --report-only can rebuild it from airflow.csv)."""
     names = [x.name for x in setups]
     wall = figs.get("run", "script_wall")
@@ -875,19 +861,9 @@ def ti_rows(measured: list[Measured]) -> list[dict[str, Any]]:
     return [{"config": m.setup.name, **{c: t.get(c) for c in cols}} for m in measured for t in m.tis]
 
 
-def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def rebuild(out: Path) -> int:
     """Rewrite airflow.md from airflow.csv (configurations included): no stack needed."""
-    figs = Figures()
-    with (out / "airflow.csv").open() as handle:
-        for row in csv.DictReader(handle):
-            figs.rows.append({**row, "value": float(row["value"])})
+    figs = Measurements(missing=float("nan")).read_csv(out / "airflow.csv")
     setups = [Setup.parse(r["detail"]) for r in figs.rows if r["name"] == "config"]
     (out / "airflow.md").write_text(markdown(figs, setups))
     say(f"rebuilt {out / 'airflow.md'}")
@@ -928,14 +904,14 @@ def main() -> int:
             sh(str(SCRIPTS / "airflow.sh"), "stop", timeout=180)
             if started_pg:
                 sh(str(SCRIPTS / "postgres.sh"), "stop", timeout=180)
-    figs = Figures()
+    figs = Measurements(missing=float("nan"))
     for m in measured:
         figures_for(m, figs)
     figs.add("run", "script_wall", time.perf_counter() - started, "s", "whole script: data, stacks, backfills")
     figs.add("run", "events_per_day", args.events_per_day, "events", f"30 partitions {FIRST}..{LAST}")
     figs.add("run", "events_total", counts["events"], "events", "generated (seed 11, 200 users, 200 songs)")
-    write_csv(args.out / "airflow.csv", figs.rows)
-    write_csv(args.out / "airflow_tasks.csv", ti_rows(measured))
+    figs.write_csv(args.out / "airflow.csv")
+    write_rows(args.out / "airflow_tasks.csv", ti_rows(measured))
     (args.out / "airflow.md").write_text(markdown(figs, setups))
     say(f"wrote {args.out / 'airflow.md'}, airflow.csv, airflow_tasks.csv ({figs.get('run', 'script_wall'):.0f} s)")
     return 0

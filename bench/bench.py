@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,24 +33,11 @@ import psycopg
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
+from measurements import Measurements, write_rows  # noqa: E402
+
 from sparkify.sqlfiles import render  # noqa: E402
 
 DAY0 = dt.date(2018, 1, 1)
-
-
-@dataclass
-class Results:
-    """Every measurement of the run, in order, as CSV rows."""
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(self, section: str, name: str, value: float, unit: str, detail: str = "") -> float:
-        self.rows.append({"section": section, "name": name, "value": value, "unit": unit, "detail": detail})
-        print(f"[{section}] {name} = {value:,.4g} {unit} {detail}", flush=True)
-        return value
-
-    def get(self, section: str, name: str) -> float:
-        return next(r["value"] for r in self.rows if r["section"] == section and r["name"] == name)
 
 
 def load_generator() -> Any:
@@ -244,7 +230,7 @@ def naive_executemany(url: str, path: Path, staging_ddl: str) -> float:
     return seconds
 
 
-def bench_throughput(args: argparse.Namespace, results: Results, work: Path) -> None:
+def bench_throughput(args: argparse.Namespace, results: Measurements, work: Path) -> None:
     gen = load_generator()
     big, small = dt.date(2018, 11, 1), dt.date(2018, 11, 2)
     root = work / "throughput"
@@ -422,7 +408,7 @@ def seed_full_reload(url: str, schema: str) -> tuple[float, int]:
     return seconds, rows
 
 
-def growth_ratios(results: Results, timeline: list[dict[str, Any]]) -> None:
+def growth_ratios(results: Measurements, timeline: list[dict[str, Any]]) -> None:
     """last-30 / first-30 per-partition cost, by median and by minimum.
 
     Why both: on a shared machine the background load changes between the first and the last
@@ -442,7 +428,7 @@ def growth_ratios(results: Results, timeline: list[dict[str, Any]]) -> None:
             results.add("growth", f"{name}_last_over_first_{stat}", b / a, "x", note)
 
 
-def bench_growth(args: argparse.Namespace, results: Results, work: Path) -> list[dict[str, Any]]:
+def bench_growth(args: argparse.Namespace, results: Measurements, work: Path) -> list[dict[str, Any]]:
     gen = load_generator()
     days = [DAY0 + dt.timedelta(days=i) for i in range(args.days)]
     first, last = days[: args.window], days[-args.window :]
@@ -504,7 +490,7 @@ def bench_growth(args: argparse.Namespace, results: Results, work: Path) -> list
 # --------------------------------------------------------------------------- report
 
 
-def plots(out: Path, results: Results, timeline: list[dict[str, Any]]) -> list[str]:
+def plots(out: Path, results: Measurements, timeline: list[dict[str, Any]]) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -545,7 +531,7 @@ def plots(out: Path, results: Results, timeline: list[dict[str, Any]]) -> list[s
     return made
 
 
-def table(results: Results) -> str:
+def table(results: Measurements) -> str:
     lines = ["| section | measurement | value | unit | note |", "|---|---|---:|---|---|"]
     for r in results.rows:
         value = r["value"]
@@ -554,7 +540,7 @@ def table(results: Results) -> str:
     return "\n".join(lines)
 
 
-def targets(results: Results) -> str:
+def targets(results: Measurements) -> str:
     def verdict(ok: bool | None) -> str:
         return "no target" if ok is None else "met" if ok else "**missed**"
 
@@ -585,7 +571,9 @@ def latest_airflow_report() -> Path | None:
     return found[-1] if found else None
 
 
-def report(args: argparse.Namespace, out: Path, results: Results, timeline: list[dict[str, Any]], wall: float) -> str:
+def report(
+    args: argparse.Namespace, out: Path, results: Measurements, timeline: list[dict[str, Any]], wall: float
+) -> str:
     images = plots(out, results, timeline)
     mode = "full" if args.full else "default (middle of the year cloned by SQL)"
     command = f"python bench/bench.py {' '.join(sys.argv[1:])}".strip()
@@ -639,15 +627,12 @@ def write_latest(out: Path, body: str) -> None:
 
 def rebuild(args: argparse.Namespace, out: Path) -> int:
     """Recompute derived figures and the report from a run's CSV files (no database needed)."""
-    results = Results()
-    with (out / "measurements.csv").open() as handle:
-        for row in csv.DictReader(handle):
-            results.rows.append({**row, "value": float(row["value"])})
+    results = Measurements().read_csv(out / "measurements.csv")
     timeline: list[dict[str, Any]] = []
     if (out / "growth_partitions.csv").is_file():
         with (out / "growth_partitions.csv").open() as handle:
             for row in csv.DictReader(handle):
-                for key in ("stage_s", "transform_s", "checks_s"):
+                for key in [k for k in row if k.endswith("_s")]:  # stage, transform and its steps, checks
                     row[key] = float(row[key]) if row[key] else None
                 row["day"] = int(row["day"])
                 timeline.append(row)
@@ -655,10 +640,7 @@ def rebuild(args: argparse.Namespace, out: Path) -> int:
         results.rows = [r for r in results.rows if not any(d in r["name"] for d in derived)]
         growth_ratios(results, timeline)
     wall = next((r["value"] for r in results.rows if r["name"] == "wall_time"), 0.0)
-    with (out / "measurements.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["section", "name", "value", "unit", "detail"])
-        writer.writeheader()
-        writer.writerows(results.rows)
+    results.write_csv(out / "measurements.csv")
     write_latest(out, report(args, out, results, timeline, wall))
     return 0
 
@@ -689,7 +671,7 @@ def main() -> int:
     out = REPO / "bench" / "results" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True)
     args.work.mkdir(parents=True, exist_ok=True)
-    results, timeline = Results(), []
+    results, timeline = Measurements(), []
     sections = set(args.sections.split(","))
     try:
         if "throughput" in sections:
@@ -701,15 +683,9 @@ def main() -> int:
             subprocess.run(["rm", "-rf", str(args.work / "throughput"), str(args.work / "growth")], check=False)
     wall = time.perf_counter() - started
     results.add("run", "wall_time", wall, "s")
-    with (out / "measurements.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["section", "name", "value", "unit", "detail"])
-        writer.writeheader()
-        writer.writerows(results.rows)
+    results.write_csv(out / "measurements.csv")
     if timeline:
-        with (out / "growth_partitions.csv").open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(timeline[0]))
-            writer.writeheader()
-            writer.writerows(timeline)
+        write_rows(out / "growth_partitions.csv", timeline)
     body = report(args, out, results, timeline, wall)
     write_latest(out, body)
     print(f"report: {out / 'report.md'}")
