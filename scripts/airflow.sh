@@ -29,6 +29,11 @@ group_alive() {
     ps -o stat= -g "$1" 2>/dev/null | grep -qv '^Z'
 }
 
+# True while PID $1 is alive and an airflow process (not a PID reused by something else).
+is_airflow_process() {
+    kill -0 "$1" 2>/dev/null && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q airflow
+}
+
 # PID of a running component, or nothing. Guards against stale PID files and reused PIDs.
 running_pid() {
     local f pid
@@ -36,7 +41,7 @@ running_pid() {
     [[ -s "$f" ]] || return 1
     pid="$(<"$f")"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q airflow; then
+    if is_airflow_process "$pid"; then
         echo "$pid"
     elif group_alive "$pid"; then
         # Leader gone but its process group lives on (children still exiting): still "running".
@@ -50,11 +55,7 @@ running_pid() {
 leader_pid() {
     local pid
     pid="$(running_pid "$1")" || return 1
-    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q airflow; then
-        echo "$pid"
-    else
-        return 1
-    fi
+    is_airflow_process "$pid" && echo "$pid"
 }
 
 start_component() {

@@ -242,27 +242,12 @@ def _event_values(partition_key: str, source_key: str, line_number: int, record:
     return (partition_key, source_key, line_number, *values, repair_mojibake(artist), repair_mojibake(song))
 
 
+_OPTIONAL_STR = frozenset({str, type(None)})
+_OPTIONAL_INT = frozenset({int, type(None)})
+_OPTIONAL_NUM = frozenset({int, float, type(None)})
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _EVENT_KEYS: tuple[str, ...] = tuple(field for field, _, _ in _EVENT_FIELDS)
-_event_values_of = operator.itemgetter(*_EVENT_KEYS)
-#: Type signature of a record's 18 values -> whether _typed would pass every value unchanged.
-#: Real logs have a handful of signatures (a song play, a page view, a logged-out user), so one
-#: dict lookup replaces 18 per-field type tests; the cache is capped against hostile input.
-_PLAIN_SIGNATURES: dict[tuple[type, ...], bool] = {}
-_PLAIN_SIGNATURES_MAX = 4096
-_ACCEPTS: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "int32": (int,), "num": (int, float)}
-
-
-def _plain_signature(signature: tuple[type, ...]) -> bool:
-    """True when every value's type is one _typed returns unchanged (None only where optional)."""
-    for (_, kind, required), kind_of_value in zip(_EVENT_FIELDS, signature, strict=True):
-        if kind_of_value is type(None):
-            if required:
-                return False
-        elif kind_of_value not in _ACCEPTS[kind]:
-            return False  # bool is a subclass of int, not int itself: it goes the slow way
-    return True
 
 
 def _long_strings_fit(record: dict[str, Any]) -> bool:
@@ -280,31 +265,40 @@ def _plain_event_values(
     """The row of an orjson-parsed record whose fields need no conversion, or None.
 
     Why: _typed costs ~18 Python calls per line and dominated staging (cProfile, 1M lines).
-    This accepts exactly the records _typed would return unchanged: the values' type signature
-    is looked up once (see _PLAIN_SIGNATURES), then integer ranges and the narrow columns'
-    lengths are checked; anything else (None) goes through _event_values, which converts or
-    names the reason. No field check is skipped: orjson never yields unpaired surrogates or
-    invalid UTF-8 (it rejects them), and a NUL inside a string can only come from a ``\\u0000``
-    escape.
+    This accepts exactly the records _typed would return unchanged, with one type test per
+    field; anything else (None) goes through _event_values, which converts or names the reason.
+    No field check is skipped: orjson never yields unpaired surrogates or invalid UTF-8
+    (it rejects them), and a NUL inside a string can only come from a ``\\u0000`` escape.
     """
     if b"\\u0000" in raw:
         return None
-    try:
-        values = _event_values_of(record)
-    except KeyError:
-        values = tuple(map(record.get, _EVENT_KEYS))  # absent optional fields are None
-    signature = tuple(map(type, values))
-    plain = _PLAIN_SIGNATURES.get(signature)
-    if plain is None:
-        plain = _plain_signature(signature)
-        if len(_PLAIN_SIGNATURES) < _PLAIN_SIGNATURES_MAX:
-            _PLAIN_SIGNATURES[signature] = plain
-    if not plain:
-        return None
-    (artist, auth, first, gender, item, last, _length, level, _location, method, page, _registration,
-     session, song, status, ts, _agent, user) = values  # fmt: skip
+    get = record.get
+    artist, auth, first, gender = get("artist"), get("auth"), get("firstName"), get("gender")
+    item, last, length, level = get("itemInSession"), get("lastName"), get("length"), get("level")
+    location, method, page, registration = get("location"), get("method"), get("page"), get("registration")
+    session, song, status, ts = get("sessionId"), get("song"), get("status"), get("ts")
+    agent, user = get("userAgent"), get("userId")
+    text, whole, number = _OPTIONAL_STR, _OPTIONAL_INT, _OPTIONAL_NUM
     if not (
-        _INT64_MIN <= ts <= _INT64_MAX
+        type(page) is str
+        and type(ts) is int
+        and type(user) is str
+        and type(artist) in text
+        and type(auth) in text
+        and type(first) in text
+        and type(gender) in text
+        and type(last) in text
+        and type(level) in text
+        and type(location) in text
+        and type(method) in text
+        and type(song) in text
+        and type(agent) in text
+        and type(item) in whole
+        and type(session) in whole
+        and type(status) in whole
+        and type(length) in number
+        and type(registration) in number
+        and _INT64_MIN <= ts <= _INT64_MAX
         and _INT32_MIN <= (item or 0) <= _INT32_MAX
         and _INT32_MIN <= (session or 0) <= _INT32_MAX
         and _INT32_MIN <= (status or 0) <= _INT32_MAX
@@ -321,7 +315,11 @@ def _plain_event_values(
         and (len(raw) <= DEFAULT_STRING_LIMIT or _long_strings_fit(record))
     ):
         return None
-    return (partition_key, source_key, line_number, *values, repair_mojibake(artist), repair_mojibake(song))
+    return (
+        partition_key, source_key, line_number, artist, auth, first, gender, item, last, length, level,
+        location, method, page, registration, session, song, status, ts, agent, user,
+        repair_mojibake(artist), repair_mojibake(song),
+    )  # fmt: skip
 
 
 def _strict_field_type(field: str, kind: str) -> Any:
@@ -395,25 +393,19 @@ def parse_events(
 ) -> Iterator[tuple[Any, ...]]:
     """Yield staging rows for every good line of one log object; append the bad ones to rejected.
 
-    Good lines take the orjson fast path; anything orjson refuses is re-parsed with the stdlib
-    decoder, which finds the precise reason (column, field) stored with the rejection.
+    Good lines take the msgspec strict path (_strict_event_row); a line it declines is parsed
+    with orjson and its fields converted or rejected one by one (_plain_event_values, then
+    _event_values); anything orjson refuses is re-parsed with the stdlib decoder, which finds the
+    precise reason (column, field) stored with the rejection.
     """
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
     for line_number, raw in enumerate(lines, start=1):
         try:
-            if type(raw) is bytes and len(raw) <= MAX_LINE_BYTES:  # _fast_object, inlined (hot loop)
+            if type(raw) is bytes and len(raw) <= MAX_LINE_BYTES:  # not an OversizedLine
                 row = _strict_event_row(partition_key, source_key, line_number, raw)
                 if row is not None:
                     yield row
                     continue
-                try:
-                    record = loads(raw)
-                except decode_error:
-                    record = None
-                if type(record) is not dict:
-                    record = None
-            else:
-                record = _fast_object(raw)
+            record = _fast_object(raw)
             if record is not None:
                 row = _plain_event_values(partition_key, source_key, line_number, record, raw)
                 yield row if row is not None else _event_values(partition_key, source_key, line_number, record)
