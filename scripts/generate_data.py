@@ -287,8 +287,12 @@ def generate_day(rng: Random, day: date, users: list[User], n: int, n_songs: int
 
 
 def generate(out: Path, start: date, end: date, users: int, events_per_day: int, songs: int,
-             match_share: float, seed: int) -> dict:
-    """Write song files and one log file per day in [start, end]; return counts."""
+             match_share: float, seed: int, shapes: RareShapes | None = None) -> dict:
+    """Write song files and one log file per day in [start, end]; return counts.
+
+    shapes: rare real-world shapes to add to every day (RareShapes); their numbers are added
+    to the counts under "shapes" (the plain counts describe the generated events only).
+    """
     out = Path(out)
     catalogue = make_catalogue(seed, songs)
     cat_songs = [s for _, s in catalogue]
@@ -345,8 +349,60 @@ def generate(out: Path, start: date, end: date, users: int, events_per_day: int,
         counts["nextsong_matched"] += sum(1 for i in nexts if song[i] < n_songs)
         counts["logged_out"] += sum(1 for f in flags if f & (F_OUT | F_GUEST))
         counts["level_changes"] += sum(1 for p in page if p in (P_SUB_UP, P_SUB_DOWN))
+        if shapes is not None and any(shapes):
+            added = add_rare_shapes(path, day, shapes, seed)
+            totals = counts.setdefault("shapes", dict.fromkeys(added, 0))
+            for name, n in added.items():
+                totals[name] += n
         day = date.fromordinal(day.toordinal() + 1)
     return counts
+
+
+class RareShapes(NamedTuple):
+    """Real-world shapes the plain generator never writes, added to each day's file on request.
+
+    Each number is how many of that shape a day gets (0 = none, the default: without shapes the
+    output is byte-identical to before). They exercise the README's data rules in tests:
+    logged_out_nextsong  NextSong events with userId "" (not songplays);
+    duplicates           NextSong lines repeated verbatim (at-least-once delivery: one songplay);
+    conflicting          copies of a NextSong line with the same identity but another level;
+    late_events          events whose ts lies on the previous day (loaded in this file's day);
+    blank_lines          whitespace-only lines between records (neither loaded nor rejected).
+    """
+
+    logged_out_nextsong: int = 0
+    duplicates: int = 0
+    conflicting: int = 0
+    late_events: int = 0
+    blank_lines: int = 0
+
+
+def add_rare_shapes(path: Path, day: date, shapes: RareShapes, seed: int) -> dict:
+    """Rewrite one generated day file with the requested shapes; returns how many of each it holds."""
+    rng = Random(f"{seed}:shapes:{day.isoformat()}")
+    lines = path.read_text(encoding="ascii").split("\n")
+    records = [json.loads(line) for line in lines]
+    nexts = [r for r in records if r["page"] == "NextSong" and r["userId"]]
+    extra: list[str] = []
+    for r in rng.sample(nexts, min(shapes.logged_out_nextsong, len(nexts))):
+        extra.append(json.dumps({**r, "userId": "", "auth": "Logged Out", "firstName": None, "lastName": None,
+                                 "gender": None, "registration": None, "itemInSession": r["itemInSession"] + 10_000}))
+    for r in rng.sample(nexts, min(shapes.duplicates, len(nexts))):
+        extra.append(json.dumps(r))
+    for r in rng.sample(nexts, min(shapes.conflicting, len(nexts))):
+        extra.append(json.dumps({**r, "level": "free" if r["level"] == "paid" else "paid"}))
+    day_start_ms = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1000
+    for i, r in enumerate(rng.sample(nexts, min(shapes.late_events, len(nexts)))):
+        late = {"ts": day_start_ms - 1000 * (i + 1), "itemInSession": r["itemInSession"] + 20_000}
+        extra.append(json.dumps({**r, **late}))
+    for line in extra:
+        lines.insert(rng.randrange(len(lines) + 1), line)
+    for _ in range(shapes.blank_lines):
+        lines.insert(rng.randrange(1, len(lines) + 1), rng.choice(["", "  ", "\t", " \r"]))
+    path.write_text("\n".join(lines), encoding="ascii", newline="\n")
+    return {"logged_out_nextsong": min(shapes.logged_out_nextsong, len(nexts)),
+            "duplicates": min(shapes.duplicates, len(nexts)), "conflicting": min(shapes.conflicting, len(nexts)),
+            "late_events": min(shapes.late_events, len(nexts)), "blank_lines": shapes.blank_lines}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -360,11 +416,15 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--songs", type=int, default=80)
     ap.add_argument("--match-share", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=42)
+    for name in RareShapes._fields:
+        ap.add_argument(f"--{name.replace('_', '-')}", type=int, default=0, metavar="N",
+                        help=f"per day: {name.replace('_', ' ')} (RareShapes)")
     a = ap.parse_args(argv)
     if a.end < a.start:
         ap.error("--end must not be before --start")
     t0 = time.perf_counter()
-    c = generate(a.out, a.start, a.end, a.users, a.events_per_day, a.songs, a.match_share, a.seed)
+    shapes = RareShapes(*(getattr(a, name) for name in RareShapes._fields))
+    c = generate(a.out, a.start, a.end, a.users, a.events_per_day, a.songs, a.match_share, a.seed, shapes)
     print(f"wrote {c['log_files']} log files ({c['events']} events, {c['nextsong']} NextSong, "
           f"{c['nextsong_matched']} matched) + {c['song_files']} song files to {a.out} "
           f"in {time.perf_counter() - t0:.2f}s")

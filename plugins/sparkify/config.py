@@ -140,8 +140,8 @@ class WarehouseConfig:
 class StagingConfig:
     """Names of the two staging tables (events are partitioned, songs are not).
 
-    ``max_rejected_share``: an events partition whose rejected lines exceed this share of its
-    raw lines fails (after its rows and rejections are committed, so they can be inspected).
+    ``max_rejected_share``: an events partition whose rejected records exceed this share of its
+    records fails (after its rows and rejections are committed, so they can be inspected).
     """
 
     events_table: str

@@ -1,32 +1,112 @@
 """Turn raw JSON lines from the source into typed staging rows, or into rejections.
 
-Parsing happens in Python, row by row, because every line must end up either loaded or
-rejected with a reason naming the field (nothing is dropped silently), and because the
-double-Latin-1 mojibake in log strings has to be repaired before songs can be matched.
-The rows are then streamed to the warehouse with COPY, so Python never builds INSERTs.
+Parsing happens in Python, record by record, because every input record must end up either
+loaded or rejected with a reason naming the field (nothing is dropped silently), and because the
+double-Latin-1 mojibake in log strings has to be repaired before songs can be matched. The rows
+are then streamed to the warehouse with COPY, so Python never builds INSERTs.
+
+What counts as a record (the data contract in the README): every JSON value on a line, where
+values may be separated by any JSON whitespace (space, tab, CR) as Redshift's COPY reads them;
+a whitespace-only line and a UTF-8 byte order mark at the start of an object are not records
+(counted as blank lines). Each record is identified by its source key, its 1-based line and its
+1-based position on that line (``record_in_line``).
+
+Why the parser must never raise on input: one unexpected exception would fail a whole partition
+(or a batch of song files) for one bad record and be retried as if transient. Every error while
+decoding or converting a record becomes a rejection, and every row it yields holds only values
+the staging columns can store (valid UTF-8 without NUL, integers and finite floats in range).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import marshal
 import math
 import operator
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Optional
+from typing import IO, Annotated, Any, NamedTuple, Optional
 
 import msgspec
 import orjson
 
 MAX_LINE_BYTES = 64 * 1024
-RAW_TEXT_LIMIT = 2000
+#: Characters of a rejected record's raw text kept in rejected_lines.raw_line (VARCHAR(4096)):
+#: the text is escaped first and cut afterwards, so the stored value never exceeds the column.
+RAW_TEXT_LIMIT = 4000
+#: rejected_lines.reason is VARCHAR(1024).
+REASON_LIMIT = 1000
+#: The bytes that JSON treats as whitespace (RFC 8259); str.isspace() would accept more.
+JSON_WHITESPACE = b" \t\r\n"
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class FieldRule(NamedTuple):
+    """How one JSON field becomes a staging column value.
+
+    kind: str, int (BIGINT), int32 (INTEGER) or num (DOUBLE PRECISION). low/high: inclusive
+    bounds for numbers, where the column type alone would let through values the transform
+    cannot load (the songplays match casts durations to NUMERIC(18, 5); timestamps must be
+    PostgreSQL and Redshift TIMESTAMPs).
+    """
+
+    field: str
+    kind: str
+    required: bool = False
+    low: float | None = None
+    high: float | None = None
+
+
+#: Durations in seconds (event length, song duration): longer than 11 days is an outlier.
+DURATION_RANGE = (0.0, 1_000_000.0)
+#: Event time in epoch milliseconds: 1970-01-01 .. 9999-12-31 23:59:59.999 UTC.
+TS_RANGE = (0, 253_402_300_799_999)
+
+_EVENT_FIELDS: tuple[FieldRule, ...] = (
+    FieldRule("artist", "str"),
+    FieldRule("auth", "str"),
+    FieldRule("firstName", "str"),
+    FieldRule("gender", "str"),
+    FieldRule("itemInSession", "int32"),
+    FieldRule("lastName", "str"),
+    FieldRule("length", "num", False, *DURATION_RANGE),
+    FieldRule("level", "str"),
+    FieldRule("location", "str"),
+    FieldRule("method", "str"),
+    FieldRule("page", "str", True),
+    FieldRule("registration", "num"),
+    FieldRule("sessionId", "int32"),
+    FieldRule("song", "str"),
+    FieldRule("status", "int32"),
+    FieldRule("ts", "int", True, *TS_RANGE),
+    FieldRule("userAgent", "str"),
+    FieldRule("userId", "str", True),
+)
+_SONG_FIELDS: tuple[FieldRule, ...] = (
+    FieldRule("num_songs", "int32"),
+    FieldRule("artist_id", "str", True),
+    FieldRule("artist_latitude", "num", False, -90.0, 90.0),
+    FieldRule("artist_longitude", "num", False, -180.0, 180.0),
+    FieldRule("artist_location", "str"),
+    FieldRule("artist_name", "str", True),
+    FieldRule("song_id", "str", True),
+    FieldRule("title", "str", True),
+    FieldRule("duration", "num", False, *DURATION_RANGE),
+    FieldRule("year", "int32", False, 0, 9999),
+)
+#: A songplay is identified by (userId, sessionId, itemInSession, ts): a NextSong event of a
+#: logged-in user without one of them could not get a songplay_id, so it is rejected at staging.
+SONGPLAY_IDENTITY: tuple[str, ...] = ("userId", "sessionId", "itemInSession", "ts")
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "partition_key",
     "source_key",
     "line_number",
+    "record_in_line",
     "artist",
     "auth",
     "first_name",
@@ -63,46 +143,21 @@ SONG_COLUMNS: tuple[str, ...] = (
     "duration",
     "year",
 )
-REJECT_COLUMNS: tuple[str, ...] = ("partition_key", "source_key", "line_number", "reason", "raw_line")
-
-# JSON field -> (expected kind, required). Kinds: str, int, num.
-_EVENT_FIELDS: tuple[tuple[str, str, bool], ...] = (
-    ("artist", "str", False),
-    ("auth", "str", False),
-    ("firstName", "str", False),
-    ("gender", "str", False),
-    ("itemInSession", "int32", False),
-    ("lastName", "str", False),
-    ("length", "num", False),
-    ("level", "str", False),
-    ("location", "str", False),
-    ("method", "str", False),
-    ("page", "str", True),
-    ("registration", "num", False),
-    ("sessionId", "int32", False),
-    ("song", "str", False),
-    ("status", "int32", False),
-    ("ts", "int", True),
-    ("userAgent", "str", False),
-    ("userId", "str", True),
-)
-_SONG_FIELDS: tuple[tuple[str, str, bool], ...] = (
-    ("num_songs", "int32", False),
-    ("artist_id", "str", True),
-    ("artist_latitude", "num", False),
-    ("artist_longitude", "num", False),
-    ("artist_location", "str", False),
-    ("artist_name", "str", True),
-    ("song_id", "str", True),
-    ("title", "str", True),
-    ("duration", "num", False),
-    ("year", "int32", False),
+REJECT_COLUMNS: tuple[str, ...] = (
+    "partition_key",
+    "source_key",
+    "line_number",
+    "record_in_line",
+    "reason",
+    "byte_length",
+    "raw_sha256",
+    "raw_line",
 )
 
 
 #: Longest string (in characters, as PostgreSQL sizes VARCHAR) each JSON field may hold: the
 #: staging column's VARCHAR length. A longer value would fail the whole partition's COPY, so it
-#: is rejected here as one bad line instead. Fields not listed are VARCHAR(1024).
+#: is rejected here as one bad record instead. Fields not listed are VARCHAR(1024).
 #: tests/unit/test_quarantine.py checks these against sql/ddl.
 STRING_LIMITS: dict[str, int] = {
     "auth": 32,
@@ -120,21 +175,91 @@ DEFAULT_STRING_LIMIT = 1024
 
 
 class RejectedLine(ValueError):
-    """A line that cannot be staged; the message is the reason stored with it."""
+    """A record that cannot be staged; the message is the reason stored with it."""
 
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """One rejected input line, kept in rejected_lines with its raw text."""
+    """One rejected input record, kept in rejected_lines with its (bounded) raw text.
+
+    byte_length and raw_sha256 describe the whole raw record even when raw_line is cut, so a
+    rejected record can be found again in its source object and told apart from others.
+    """
 
     source_key: str
     line_number: int
     reason: str
     raw_line: str
+    record_in_line: int = 1
+    byte_length: int = 0
+    raw_sha256: str = ""
 
     def row(self, partition_key: str | None) -> tuple[Any, ...]:
-        """The rejected_lines row for this rejection."""
-        return (partition_key, self.source_key, self.line_number, self.reason[:1000], self.raw_line)
+        """The rejected_lines row for this rejection (REJECT_COLUMNS order)."""
+        return (
+            partition_key,
+            self.source_key,
+            self.line_number,
+            self.record_in_line,
+            self.reason[:REASON_LIMIT],
+            self.byte_length,
+            self.raw_sha256,
+            self.raw_line,
+        )
+
+
+@dataclass
+class ParseStats:
+    """What the parser saw in one or more objects: every line is blank or holds >= 1 record,
+    and every record is staged or rejected (records = staged + rejected)."""
+
+    lines: int = 0
+    blank_lines: int = 0
+    records: int = 0
+    rejected: int = 0
+
+    @property
+    def staged(self) -> int:
+        """Records that became rows."""
+        return self.records - self.rejected
+
+
+class RejectionSpool:
+    """Rejections of one load, kept on disk beyond a small buffer so memory stays bounded.
+
+    Why: a file of garbage can hold millions of bad records; a Python list of them grew without
+    limit (~180 bytes per blank line alone). Rows are marshalled into a SpooledTemporaryFile
+    (memory up to ``memory_bytes``, then a temporary file) and read back once, after the staged
+    rows, by the COPY into rejected_lines. The first ``keep`` rejections stay in memory for logs.
+    """
+
+    def __init__(self, partition_key: str | None, keep: int = 5, memory_bytes: int = 4 << 20) -> None:
+        self.partition_key = partition_key
+        self.keep = keep
+        self.first: list[Rejection] = []
+        self.count = 0
+        self._file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=memory_bytes)
+
+    def append(self, rejection: Rejection) -> None:
+        """Spool one rejection (the parsers call this like list.append)."""
+        if len(self.first) < self.keep:
+            self.first.append(rejection)
+        marshal.dump(rejection.row(self.partition_key), self._file)
+        self.count += 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """Every spooled rejected_lines row, in order; reading them closes the spool."""
+        self._file.seek(0)
+        try:
+            for _ in range(self.count):
+                yield marshal.load(self._file)  # noqa: S302 (our own rows, written above by this process)
+        finally:
+            self._file.close()
+
+    __iter__ = rows
 
 
 def repair_mojibake(text: str | None) -> str | None:
@@ -162,14 +287,18 @@ def _repair_non_ascii(text: str) -> str:
     return text
 
 
-def _typed(record: dict[str, Any], field: str, kind: str, required: bool) -> Any:
+def _typed(record: dict[str, Any], rule: FieldRule) -> Any:
+    """The column value of one field, or RejectedLine naming the field and the problem."""
+    field, kind = rule.field, rule.kind
     value = record.get(field)
     if value is None:
-        if required:
+        if rule.required:
             raise RejectedLine(f"missing required field {field!r}")
         return None
     if kind == "str":
         if field == "userId" and isinstance(value, int) and not isinstance(value, bool):
+            if abs(value) >= 10 ** STRING_LIMITS["userId"]:
+                raise RejectedLine(f"field {field!r}: longer than {STRING_LIMITS['userId']} characters")
             return str(value)
         if not isinstance(value, str):
             raise RejectedLine(f"field {field!r}: expected string, got {type(value).__name__}")
@@ -194,8 +323,15 @@ def _typed(record: dict[str, Any], field: str, kind: str, required: bool) -> Any
         bits = 31 if kind == "int32" else 63  # INTEGER / BIGINT columns
         if not -(2**bits) <= value < 2**bits:
             raise RejectedLine(f"field {field!r}: integer out of range")
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise RejectedLine(f"field {field!r}: not a finite number")
+    else:
+        try:
+            value = float(value)
+        except OverflowError:
+            raise RejectedLine(f"field {field!r}: number out of range") from None
+        if not math.isfinite(value):
+            raise RejectedLine(f"field {field!r}: not a finite number")
+    if (rule.low is not None and value < rule.low) or (rule.high is not None and value > rule.high):
+        raise RejectedLine(f"field {field!r}: {value!r} outside the accepted range [{rule.low}, {rule.high}]")
     return value
 
 
@@ -214,137 +350,127 @@ def _decode(raw: bytes) -> str:
         raise RejectedLine(f"invalid UTF-8 at byte {exc.start}") from None
 
 
-def _objects(text: str) -> Iterator[dict[str, Any]]:
-    """Yield every JSON object on a line; song files may hold several back to back."""
-    decoder = json.JSONDecoder()
+def _parse_int(text: str) -> int | float:
+    """A JSON integer; one past Python's digit limit becomes float (infinity) instead of raising.
+
+    Why: int() refuses more than sys.get_int_max_str_digits() digits (ValueError), which would
+    reject a record for a number in a field nobody reads, while msgspec skips such a field. As a
+    float the number loads where it is ignored and is rejected as "not a finite number" in a
+    numeric field, on both paths alike.
+    """
+    limit = sys.get_int_max_str_digits()
+    return int(text) if not limit or len(text) <= limit else float(text)
+
+
+_DECODER = json.JSONDecoder(parse_int=_parse_int)
+_JSON_WS = " \t\r\n"
+
+
+def _json_values(text: str) -> Iterator[tuple[Any, str]]:
+    """(value, its source text) for every JSON value on a line, separated by JSON whitespace.
+
+    A value that cannot be parsed ends the line: it and everything after it come back as one
+    RejectedLine (there is no reliable place to resume). Never raises: deep nesting
+    (RecursionError) and integers beyond Python's digit limit (ValueError) are rejections too.
+    """
     pos, end = 0, len(text)
-    while pos < end:
-        while pos < end and text[pos].isspace():
+    while True:
+        while pos < end and text[pos] in _JSON_WS:
             pos += 1
-        if pos == end:
+        if pos >= end:
             return
         try:
-            obj, pos = decoder.raw_decode(text, pos)
+            value, after = _DECODER.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            raise RejectedLine(f"malformed JSON at column {exc.colno}: {exc.msg}") from None
-        if not isinstance(obj, dict):
-            raise RejectedLine(f"expected a JSON object, got {type(obj).__name__}")
-        yield obj
+            yield RejectedLine(f"malformed JSON at column {exc.colno}: {exc.msg}"), text[pos:]
+            return
+        except RecursionError:
+            yield RejectedLine(f"malformed JSON at column {pos + 1}: nested too deeply"), text[pos:]
+            return
+        except ValueError as exc:  # nothing known raises it any more (see _parse_int); never crash on it
+            yield RejectedLine(f"malformed JSON at column {pos + 1}: {exc}"), text[pos:]
+            return
+        if not isinstance(value, dict):
+            value = RejectedLine(f"expected a JSON object, got {type(value).__name__}")
+        yield value, text[pos:after]
+        pos = after
 
 
 def _raw_text(raw: bytes) -> str:
-    return raw[:RAW_TEXT_LIMIT].decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
+    """Printable, storable head of a raw record: invalid UTF-8 and NUL escaped, then cut.
 
-
-def _event_values(partition_key: str, source_key: str, line_number: int, record: dict[str, Any]) -> tuple[Any, ...]:
-    values = [_typed(record, field, kind, required) for field, kind, required in _EVENT_FIELDS]
-    artist, song = values[0], values[13]
-    return (partition_key, source_key, line_number, *values, repair_mojibake(artist), repair_mojibake(song))
-
-
-_OPTIONAL_STR = frozenset({str, type(None)})
-_OPTIONAL_INT = frozenset({int, type(None)})
-_OPTIONAL_NUM = frozenset({int, float, type(None)})
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
-_EVENT_KEYS: tuple[str, ...] = tuple(field for field, _, _ in _EVENT_FIELDS)
-
-
-def _long_strings_fit(record: dict[str, Any]) -> bool:
-    """Every string value within its column's length (only asked for lines longer than the default limit)."""
-    return all(
-        len(value) <= STRING_LIMITS.get(key, DEFAULT_STRING_LIMIT)
-        for key, value in record.items()
-        if type(value) is str
-    )
-
-
-def _plain_event_values(
-    partition_key: str, source_key: str, line_number: int, record: dict[str, Any], raw: bytes
-) -> tuple[Any, ...] | None:
-    """The row of an orjson-parsed record whose fields need no conversion, or None.
-
-    Why: _typed costs ~18 Python calls per line and dominated staging (cProfile, 1M lines).
-    This accepts exactly the records _typed would return unchanged, with one type test per
-    field; anything else (None) goes through _event_values, which converts or names the reason.
-    No field check is skipped: orjson never yields unpaired surrogates or invalid UTF-8
-    (it rejects them), and a NUL inside a string can only come from a ``\\u0000`` escape.
+    Escaping first and cutting after keeps the stored text within RAW_TEXT_LIMIT characters
+    whatever the bytes (escaping can make a byte four characters long).
     """
-    if b"\\u0000" in raw:
+    head = bytes(raw[: RAW_TEXT_LIMIT * 4])
+    text = head.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
+    return text[:RAW_TEXT_LIMIT]
+
+
+def _rejection(source_key: str, line_number: int, record: int, reason: str, raw: bytes) -> Rejection:
+    """A Rejection with the raw record's size and hash (of all of it, also for an oversized line)."""
+    digest = raw.sha256 if isinstance(raw, OversizedLine) else hashlib.sha256(raw).hexdigest()
+    text = reason.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    return Rejection(source_key, line_number, text[:REASON_LIMIT], _raw_text(raw), record, _line_size(raw), digest)
+
+
+def _identity_problem(record: dict[str, Any], user_id: Any) -> str | None:
+    """Why a NextSong event of a logged-in user cannot become a songplay, or None."""
+    if record.get("page") != "NextSong" or user_id in (None, ""):
         return None
-    get = record.get
-    artist, auth, first, gender = get("artist"), get("auth"), get("firstName"), get("gender")
-    item, last, length, level = get("itemInSession"), get("lastName"), get("length"), get("level")
-    location, method, page, registration = get("location"), get("method"), get("page"), get("registration")
-    session, song, status, ts = get("sessionId"), get("song"), get("status"), get("ts")
-    agent, user = get("userAgent"), get("userId")
-    text, whole, number = _OPTIONAL_STR, _OPTIONAL_INT, _OPTIONAL_NUM
-    if not (
-        type(page) is str
-        and type(ts) is int
-        and type(user) is str
-        and type(artist) in text
-        and type(auth) in text
-        and type(first) in text
-        and type(gender) in text
-        and type(last) in text
-        and type(level) in text
-        and type(location) in text
-        and type(method) in text
-        and type(song) in text
-        and type(agent) in text
-        and type(item) in whole
-        and type(session) in whole
-        and type(status) in whole
-        and type(length) in number
-        and type(registration) in number
-        and _INT64_MIN <= ts <= _INT64_MAX
-        and _INT32_MIN <= (item or 0) <= _INT32_MAX
-        and _INT32_MIN <= (session or 0) <= _INT32_MAX
-        and _INT32_MIN <= (status or 0) <= _INT32_MAX
-        # Column lengths (STRING_LIMITS): a decoded string is never longer than the raw line, so
-        # short lines only need the narrow columns checked; long ones go through every string.
-        and len(auth or "") <= 32
-        and len(gender or "") <= 8
-        and len(level or "") <= 16
-        and len(method or "") <= 16
-        and len(page) <= 64
-        and len(user) <= 64
-        and len(first or "") <= 256
-        and len(last or "") <= 256
-        and (len(raw) <= DEFAULT_STRING_LIMIT or _long_strings_fit(record))
-    ):
-        return None
+    missing = [field for field in SONGPLAY_IDENTITY if record.get(field) is None]
+    if missing:
+        return f"missing required field {missing[0]!r} (part of a NextSong event's songplay identity)"
+    return None
+
+
+def _event_values(
+    partition_key: str, source_key: str, line_number: int, record_in_line: int, record: dict[str, Any]
+) -> tuple[Any, ...]:
+    """The staging row of one parsed event, or RejectedLine naming the first bad field."""
+    values = [_typed(record, rule) for rule in _EVENT_FIELDS]
+    problem = _identity_problem(record, values[_USER_ID])
+    if problem:
+        raise RejectedLine(problem)
+    artist, song = values[_ARTIST], values[_SONG]
     return (
-        partition_key, source_key, line_number, artist, auth, first, gender, item, last, length, level,
-        location, method, page, registration, session, song, status, ts, agent, user,
+        partition_key, source_key, line_number, record_in_line, *values,
         repair_mojibake(artist), repair_mojibake(song),
     )  # fmt: skip
 
 
-def _strict_field_type(field: str, kind: str) -> Any:
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_EVENT_KEYS: tuple[str, ...] = tuple(rule.field for rule in _EVENT_FIELDS)
+_ARTIST, _SONG, _PAGE, _USER_ID = (_EVENT_KEYS.index(f) for f in ("artist", "song", "page", "userId"))
+_IDENTITY_INDEXES = tuple(_EVENT_KEYS.index(f) for f in SONGPLAY_IDENTITY)
+
+
+def _strict_field_type(rule: FieldRule) -> Any:
     """The msgspec type that accepts exactly the values _typed passes through unchanged."""
-    if kind == "str":
-        return Annotated[str, msgspec.Meta(max_length=STRING_LIMITS.get(field, DEFAULT_STRING_LIMIT))]
-    if kind == "int":
-        return Annotated[int, msgspec.Meta(ge=_INT64_MIN, le=_INT64_MAX)]
-    if kind == "int32":
-        return Annotated[int, msgspec.Meta(ge=_INT32_MIN, le=_INT32_MAX)]
-    return Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max)]  # finite
+    if rule.kind == "str":
+        return Annotated[str, msgspec.Meta(max_length=STRING_LIMITS.get(rule.field, DEFAULT_STRING_LIMIT))]
+    if rule.kind in ("int", "int32"):
+        low, high = (_INT64_MIN, _INT64_MAX) if rule.kind == "int" else (_INT32_MIN, _INT32_MAX)
+        low = max(low, int(rule.low)) if rule.low is not None else low
+        high = min(high, int(rule.high)) if rule.high is not None else high
+        return Annotated[int, msgspec.Meta(ge=low, le=high)]
+    low_f = rule.low if rule.low is not None else -sys.float_info.max
+    high_f = rule.high if rule.high is not None else sys.float_info.max
+    return Annotated[float, msgspec.Meta(ge=low_f, le=high_f)]  # finite, within the rule's range
 
 
 #: A log record as a typed msgspec Struct: decoding validates types, integer ranges, finite
 #: numbers, required fields and column lengths in C, with no intermediate dict. Why: the Python
-#: side of staging is its bottleneck (bench/bench.py); this is ~3x cheaper per line than orjson +
-#: _plain_event_values. Anything it refuses goes the orjson/_typed way, which converts what can
-#: be converted and names the reason for what cannot.
+#: side of staging is its bottleneck (bench/bench.py). Anything it refuses goes the orjson/_typed
+#: way, which converts what can be converted and names the reason for what cannot.
 _StrictEvent = msgspec.defstruct(
     "StrictEvent",
     [
-        (field, _strict_field_type(field, kind))
-        if required
-        else (field, Optional[_strict_field_type(field, kind)], None)  # noqa: UP045 (a runtime type, not a hint)
-        for field, kind, required in _EVENT_FIELDS
+        (rule.field, _strict_field_type(rule))
+        if rule.required
+        else (rule.field, Optional[_strict_field_type(rule)], None)  # noqa: UP045 (a runtime type, not a hint)
+        for rule in _EVENT_FIELDS
     ],
     kw_only=True,
     gc=False,  # scalar fields only: no reference cycles, so not tracked by the cyclic GC
@@ -354,121 +480,252 @@ _strict_event_values = operator.attrgetter(*_EVENT_KEYS)
 
 
 def _strict_event_row(partition_key: str, source_key: str, line_number: int, raw: bytes) -> tuple[Any, ...] | None:
-    """The staging row of a line that msgspec decodes as a valid event, or None (take the orjson way).
+    """The staging row of a line that msgspec decodes as one valid event, or None (take the slow way).
 
-    msgspec refuses unpaired surrogates and invalid UTF-8 itself; a ``\\u0000`` escape would
-    decode to a NUL, which PostgreSQL text cannot store, so such lines go the slow way (rejected
-    there with the field's name).
+    Declined here, decided on the slow path: a ``\\u0000`` escape (a NUL, which PostgreSQL text
+    cannot store); invalid UTF-8 anywhere in the line (msgspec does not validate the bytes of
+    fields it skips, the reference parser rejects the line); a NextSong event missing part of its
+    songplay identity; anything msgspec raises on (deep nesting raises RecursionError).
     """
     if b"\\u0000" in raw:
         return None
+    if not raw.isascii():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
     try:
         values = _strict_event_values(_decode_strict_event(raw))
-    except (msgspec.DecodeError, ValueError):  # ValidationError; UnicodeDecodeError on invalid UTF-8
+    except Exception:  # ValidationError, DecodeError, RecursionError: the slow path names the reason
         return None
-    return (partition_key, source_key, line_number, *values, repair_mojibake(values[0]), repair_mojibake(values[13]))
-
-
-def event_row(partition_key: str, source_key: str, line_number: int, text: str) -> tuple[Any, ...]:
-    """Parse one log line into a staging_events row; raises RejectedLine."""
-    objects = list(_objects(text))
-    if len(objects) != 1:
-        raise RejectedLine(f"expected one JSON object per line, found {len(objects)}")
-    return _event_values(partition_key, source_key, line_number, objects[0])
+    if values[_PAGE] == "NextSong" and values[_USER_ID] != "" and None in (values[i] for i in _IDENTITY_INDEXES):
+        return None
+    return (
+        partition_key, source_key, line_number, 1, *values,
+        repair_mojibake(values[_ARTIST]), repair_mojibake(values[_SONG]),
+    )  # fmt: skip
 
 
 def _fast_object(raw: bytes) -> dict[str, Any] | None:
-    """orjson parse of a well-formed line (about 4x faster than json); None sends it the slow way."""
+    """orjson parse of a line holding one JSON object (about 4x faster than json); None otherwise."""
     if _line_size(raw) > MAX_LINE_BYTES:
         return None
     try:
         record = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+    except Exception:  # JSONDecodeError (also for invalid UTF-8, depth > 1024, huge numbers)
         return None
     return record if isinstance(record, dict) else None
 
 
-def parse_events(
-    partition_key: str, source_key: str, lines: Iterable[bytes], rejected: list[Rejection]
-) -> Iterator[tuple[Any, ...]]:
-    """Yield staging rows for every good line of one log object; append the bad ones to rejected.
+def _line_outcomes(
+    source_key: str, line_number: int, raw: bytes, convert: Any
+) -> Iterator[tuple[Any, ...] | Rejection]:
+    """Rows and Rejections of every record on one non-blank line, in order; never raises.
 
-    Good lines take the msgspec strict path (_strict_event_row); a line it declines is parsed
-    with orjson and its fields converted or rejected one by one (_plain_event_values, then
-    _event_values); anything orjson refuses is re-parsed with the stdlib decoder, which finds the
-    precise reason (column, field) stored with the rejection.
+    convert(record_in_line, record) returns the row or raises RejectedLine. A line orjson reads
+    as one object skips the stdlib decoder; anything else is split into its JSON values, each
+    judged on its own, and the first unparseable rest of the line is one rejection.
     """
-    for line_number, raw in enumerate(lines, start=1):
-        try:
-            if type(raw) is bytes and len(raw) <= MAX_LINE_BYTES:  # not an OversizedLine
-                row = _strict_event_row(partition_key, source_key, line_number, raw)
-                if row is not None:
-                    yield row
-                    continue
-            record = _fast_object(raw)
-            if record is not None:
-                row = _plain_event_values(partition_key, source_key, line_number, record, raw)
-                yield row if row is not None else _event_values(partition_key, source_key, line_number, record)
-            else:
-                yield event_row(partition_key, source_key, line_number, _decode(raw))
-        except RejectedLine as exc:
-            rejected.append(Rejection(source_key, line_number, str(exc), _raw_text(raw)))
+    record = _fast_object(raw)
+    if record is not None:
+        yield _converted(source_key, line_number, 1, record, raw, convert)
+        return
+    try:
+        text = _decode(raw)
+    except RejectedLine as exc:
+        yield _rejection(source_key, line_number, 1, str(exc), raw)
+        return
+    for index, (value, piece) in enumerate(_json_values(text), start=1):
+        piece_raw = piece.encode("utf-8", "surrogatepass")
+        if isinstance(value, RejectedLine):
+            yield _rejection(source_key, line_number, index, str(value), piece_raw)
+        else:
+            yield _converted(source_key, line_number, index, value, piece_raw, convert)
 
 
-def parse_songs(source_key: str, lines: Iterable[bytes], rejected: list[Rejection]) -> Iterator[tuple[Any, ...]]:
-    """Yield staging_songs rows for every record of one song object (records numbered from 1)."""
-    record_number = 0
+def _converted(
+    source_key: str, line_number: int, index: int, record: dict[str, Any], raw: bytes, convert: Any
+) -> tuple[Any, ...] | Rejection:
+    """convert's row, or the Rejection for whatever it raised (RejectedLine or anything unforeseen)."""
+    try:
+        return convert(index, record)
+    except RejectedLine as exc:
+        return _rejection(source_key, line_number, index, str(exc), raw)
+    except Exception as exc:  # never let one record stop a partition: unforeseen errors are rejections too
+        return _rejection(source_key, line_number, index, f"cannot convert record: {type(exc).__name__}: {exc}", raw)
+
+
+def _is_blank(raw: bytes) -> bool:
+    return not raw.strip(JSON_WHITESPACE) and not isinstance(raw, OversizedLine)
+
+
+def parse_events(
+    partition_key: str,
+    source_key: str,
+    lines: Iterable[bytes],
+    rejected: Any,
+    stats: ParseStats | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """Yield staging rows for every good record of one log object; append the bad ones to rejected.
+
+    rejected: anything with append(Rejection) (a list, a RejectionSpool). stats, when given, is
+    updated with the lines, blank lines, records and rejections seen.
+    Good lines take the msgspec strict path (_strict_event_row); a line it declines is parsed
+    with orjson or split into its JSON values (_line_outcomes), whose fields are converted or
+    rejected one by one (_event_values), with the precise reason stored with the rejection.
+    """
+    stats = stats if stats is not None else ParseStats()
+
+    def convert(record_in_line: int, record: dict[str, Any]) -> tuple[Any, ...]:
+        return _event_values(partition_key, source_key, line_number, record_in_line, record)
+
+    line_number = 0
     for line_number, raw in enumerate(lines, start=1):
-        try:
-            objects = list(_objects(_decode(raw)))
-            if not objects:
-                raise RejectedLine("empty line")
-            rows = [
-                tuple(_typed(obj, field, kind, required) for field, kind, required in _SONG_FIELDS) for obj in objects
-            ]
-        except RejectedLine as exc:
-            record_number += 1
-            rejected.append(Rejection(source_key, record_number, f"line {line_number}: {exc}", _raw_text(raw)))
+        if line_number == 1 and raw[:3] == UTF8_BOM and type(raw) is bytes:
+            raw = raw[3:]
+        if type(raw) is bytes and 0 < len(raw) <= MAX_LINE_BYTES:  # not an OversizedLine
+            row = _strict_event_row(partition_key, source_key, line_number, raw)
+            if row is not None:
+                stats.records += 1
+                yield row
+                continue
+        if _is_blank(raw):
+            stats.blank_lines += 1
             continue
-        for row in rows:
+        for outcome in _line_outcomes(source_key, line_number, raw, convert):
+            stats.records += 1
+            if isinstance(outcome, Rejection):
+                stats.rejected += 1
+                rejected.append(outcome)
+            else:
+                yield outcome
+    stats.lines += line_number
+
+
+def parse_songs(
+    source_key: str, lines: Iterable[bytes], rejected: Any, stats: ParseStats | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """Yield staging_songs rows for every record of one song object.
+
+    Song files may hold several records back to back; records (staged and rejected alike) are
+    numbered from 1 across the object and that number is their line_number, the physical line is
+    named in a rejection's reason. One bad record never takes its neighbours with it.
+    """
+    stats = stats if stats is not None else ParseStats()
+
+    def convert(_: int, record: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(_typed(record, rule) for rule in _SONG_FIELDS)
+
+    record_number = 0
+    line_number = 0
+    for line_number, raw in enumerate(lines, start=1):
+        if line_number == 1 and raw[:3] == UTF8_BOM and type(raw) is bytes:
+            raw = raw[3:]
+        if _is_blank(raw):
+            stats.blank_lines += 1
+            continue
+        for outcome in _line_outcomes(source_key, line_number, raw, convert):
             record_number += 1
-            yield (source_key, record_number, *row)
+            stats.records += 1
+            if isinstance(outcome, Rejection):
+                stats.rejected += 1
+                rejected.append(
+                    Rejection(
+                        source_key,
+                        record_number,
+                        f"line {line_number}: {outcome.reason}"[:REASON_LIMIT],
+                        outcome.raw_line,
+                        1,
+                        outcome.byte_length,
+                        outcome.raw_sha256,
+                    )
+                )
+            else:
+                yield (source_key, record_number, *outcome)
+    stats.lines += line_number
 
 
 class OversizedLine(bytes):
-    """The kept head of a line longer than the cap; ``size`` is the line's real length in bytes.
+    """The kept head of a line longer than the cap, with the real length and hash of the whole line.
 
     iter_lines yields it instead of the whole line so a file without newlines (or one giant
-    line) never has to fit in memory; the parsers reject it with the real size in the reason.
+    line) never has to fit in memory; the parsers reject it with the real size in the reason and
+    the SHA-256 of all its bytes, computed while they streamed past.
     """
 
     size: int
+    sha256: str
 
-    def __new__(cls, head: bytes, size: int) -> OversizedLine:
+    def __new__(cls, head: bytes, size: int, sha256: str = "") -> OversizedLine:
         line = super().__new__(cls, head)
         line.size = size
+        line.sha256 = sha256
         return line
+
+
+class _LineAssembler:
+    """Collects one line from pieces, keeping at most ``keep`` bytes and hashing the rest as it goes."""
+
+    __slots__ = ("hasher", "head", "keep", "size")
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.head = bytearray()
+        self.size = 0
+        self.hasher: Any = None
+
+    def add(self, piece: bytes) -> None:
+        self.size += len(piece)
+        room = self.keep - len(self.head)
+        if self.hasher is None:
+            if len(piece) <= room:
+                self.head += piece
+                return
+            self.hasher = hashlib.sha256(self.head)
+        self.hasher.update(piece)
+        if room > 0:
+            self.head += piece[:room]
+
+    def pending(self) -> bool:
+        """Something other than JSON whitespace is waiting (or an oversized line)."""
+        return self.hasher is not None or bool(bytes(self.head).strip(JSON_WHITESPACE))
+
+    def finish(self) -> bytes:
+        """The completed line (without its CR), or an OversizedLine; the assembler starts afresh."""
+        if self.hasher is None:
+            line = bytes(self.head)
+            line = line[:-1] if line.endswith(b"\r") else line
+        else:
+            line = OversizedLine(bytes(self.head), self.size, self.hasher.hexdigest())
+        self.head, self.size, self.hasher = bytearray(), 0, None
+        return line
+
+
+def _whole_line(line: bytes, keep: int) -> bytes:
+    """A line found whole inside one chunk: without its CR, or an OversizedLine past the cap."""
+    if len(line) > keep:
+        return OversizedLine(line[:keep], len(line), hashlib.sha256(line).hexdigest())
+    return line[:-1] if line.endswith(b"\r") else line
 
 
 def iter_lines(stream: Iterable[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[bytes]:
     """Split a binary stream into lines without their terminators, holding at most one capped line.
 
     Objects end without a trailing newline, so the last line is whatever follows the final
-    newline; a blank last line (file ending in a newline) is not a record. A line longer than
+    newline; a blank last line (file ending in a newline) is not a line. A line longer than
     ``max_line_bytes`` is not buffered: its first ``max_line_bytes + 1`` bytes are kept, the rest
-    is counted and dropped until the next newline, and it comes out as an :class:`OversizedLine`
+    is hashed and dropped until the next newline, and it comes out as an :class:`OversizedLine`
     (memory stays bounded by the cap plus one chunk, whatever the input).
     """
     keep = max_line_bytes + 1
-    buffer = bytearray()
-    overflow = 0  # bytes of the current line dropped beyond the kept head
+    line = _LineAssembler(keep)
     for chunk in stream:
         first = chunk.find(b"\n")
         if first < 0:
-            overflow = _extend_capped(buffer, chunk, keep, overflow)
+            line.add(chunk)
             continue
-        overflow = _extend_capped(buffer, chunk[:first], keep, overflow)
-        yield _finish_line(buffer, overflow)
+        line.add(chunk[:first])
+        yield line.finish()
         last = chunk.rfind(b"\n")
         if last > first:
             # The lines wholly inside this chunk, split in C (the per-line loop above cost ~1 us
@@ -476,29 +733,10 @@ def iter_lines(stream: Iterable[bytes], max_line_bytes: int = MAX_LINE_BYTES) ->
             inner = chunk[first + 1 : last]
             lines = inner.split(b"\n")
             if b"\r" in inner or max(map(len, lines)) > keep:
-                for line in lines:
-                    yield _finish_line(bytearray(line[:keep]), max(0, len(line) - keep))
+                for whole in lines:
+                    yield _whole_line(whole, keep)
             else:
                 yield from lines
-        buffer = bytearray()
-        overflow = _extend_capped(buffer, chunk[last + 1 :], keep, 0)
-    if bytes(buffer).strip() or overflow:
-        yield _finish_line(buffer, overflow)
-
-
-def _extend_capped(buffer: bytearray, piece: bytes, keep: int, overflow: int) -> int:
-    """Append piece to the line being assembled, keeping at most keep bytes; returns the new overflow."""
-    room = keep - len(buffer)
-    if len(piece) <= room:
-        buffer += piece
-        return overflow
-    buffer += piece[: max(room, 0)]
-    return overflow + len(piece) - max(room, 0)
-
-
-def _finish_line(buffer: bytearray, overflow: int) -> bytes:
-    """The completed line without its CR; an OversizedLine when it passed the cap."""
-    if overflow:
-        return OversizedLine(bytes(buffer), len(buffer) + overflow)
-    line = bytes(buffer)
-    return line[:-1] if line.endswith(b"\r") else line
+        line.add(chunk[last + 1 :])
+    if line.pending():
+        yield line.finish()

@@ -42,24 +42,34 @@ def _put_json(source: S3Source, uri: str, document: dict[str, Any]) -> None:
 
 
 def stage_events_by_copy(warehouse: Any, config: Config, partition_key: str) -> dict[str, Any]:
-    """Replace one partition with COPY from its S3 prefix; returns the asset-event counts."""
+    """Replace one partition with COPY of the day's log objects (a COPY manifest); returns the counts.
+
+    The manifest names exactly the objects that match the day's pattern, so debris under the
+    prefix (a .bak copy, a .tmp upload) is not loaded, as on the Python path.
+    """
     source = _s3_source(config)
-    objects = partition_objects(source, config.source, partition_key)
+    listing = partition_objects(source, config.source, partition_key)
     table = config.staging.events_table
-    if not objects:  # allowed empty partition: COPY would fail on an empty prefix
+    if not listing.objects:  # allowed empty partition: COPY would fail on an empty manifest
         warehouse.clear_partition(table, "rejected_lines", partition_key)
         return {"partition_key": partition_key, "objects": 0, "rows_loaded": 0, "rejected": 0}
     jsonpaths = warehouse.jsonpaths_location(config.source.uri, table)
     _put_json(source, jsonpaths, build_jsonpaths(EVENT_JSON_FIELDS))
-    prefix_uri = f"{config.source.uri.rstrip('/')}/{partition_prefix(config.source.events_prefix, partition_key)}"
-    loaded = warehouse.copy_events_partition(table, "rejected_lines", partition_key, prefix_uri, jsonpaths)
+    root = config.source.uri.rstrip("/")
+    manifest_uri = f"{jsonpaths.rsplit('/', 2)[0]}/manifests/{table}-{partition_key}.json"
+    _put_json(source, manifest_uri, build_copy_manifest([f"{root}/{obj.key}" for obj in listing.objects]))
+    prefix_uri = f"{root}/{partition_prefix(config.source.events_prefix, partition_key)}"
+    loaded = warehouse.copy_events_partition(
+        table, "rejected_lines", partition_key, prefix_uri, jsonpaths, copy_manifest_uri=manifest_uri
+    )
     row = warehouse.fetch_one(
         f"SELECT COUNT(*) FROM {warehouse.table('rejected_lines')} WHERE partition_key = %(partition_key)s",
         {"partition_key": partition_key},
     )
     return {
         "partition_key": partition_key,
-        "objects": len(objects),
+        "objects": len(listing.objects),
+        "ignored_objects": len(listing.ignored),
         "rows_loaded": loaded,
         "rejected": int(row[0]) if row else 0,
     }

@@ -7,6 +7,7 @@ object. Keeping that surface small lets a folder stand in for S3 on a laptop.
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import threading
 from collections.abc import Iterator
@@ -51,6 +52,33 @@ class MissingPartitionError(AirflowFailException):
     """No object exists under a partition's prefix (and the source does not allow empty partitions)."""
 
 
+#: source_key columns are VARCHAR(1024).
+MAX_STORED_KEY = 1024
+
+
+def storable_key(key: str) -> str:
+    """The key as stored in source_key columns: the key itself when it fits and is valid UTF-8.
+
+    Why: a folder may hold file names that are not UTF-8 (decoded with surrogate escapes) and a
+    store may allow keys longer than the column; either would make the COPY fail the partition.
+    Such keys are stored escaped (undecodable bytes as \\xNN), cut to fit, and suffixed with the
+    SHA-256 of the real key, so the stored key stays unique per object and stable across runs.
+    """
+    try:
+        key.encode("utf-8")
+        if len(key) <= MAX_STORED_KEY and "\x00" not in key:
+            return key
+    except UnicodeEncodeError:
+        pass
+    try:
+        real = key.encode("utf-8", "surrogateescape")  # a folder's undecodable file-name bytes
+    except UnicodeEncodeError:
+        real = key.encode("utf-8", "surrogatepass")
+    escaped = real.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
+    suffix = f"#sha256:{hashlib.sha256(real).hexdigest()[:16]}"
+    return escaped[: MAX_STORED_KEY - len(suffix)] + suffix
+
+
 @dataclass(frozen=True, slots=True)
 class SourceObject:
     """One object: its key relative to the source root and a version that changes with its content."""
@@ -58,6 +86,19 @@ class SourceObject:
     key: str
     size: int
     version: str
+
+    @property
+    def stored_key(self) -> str:
+        """The key as the warehouse stores it (lineage, manifest): see storable_key."""
+        return storable_key(self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionListing:
+    """A day's log objects to stage, and the other objects found under its prefix (never staged)."""
+
+    objects: list[SourceObject]
+    ignored: list[SourceObject]
 
 
 class Source(Protocol):
@@ -80,20 +121,43 @@ def partition_prefix(events_prefix: str, partition_key: str) -> str:
     return f"{events_prefix.strip('/')}/{year}/{month}/{partition_key}"
 
 
-def partition_objects(source: Source, config: SourceConfig, partition_key: str) -> list[SourceObject]:
-    """The objects of one day's partition; a missing prefix fails naming it, unless allowed.
+def is_event_object(key: str, partition_key: str, events_prefix: str) -> bool:
+    """Whether key is one of the day's log objects: ``<day folder>/<YYYY-MM-DD>*.json``.
+
+    Why: staging takes every object under the day's prefix, and real prefixes collect debris
+    (``2018-11-01-events.json.bak``, ``.tmp`` uploads, ``_SUCCESS`` markers, sub-folders) whose
+    events would be staged twice. Only names ending in .json directly in the day's folder count.
+    """
+    folder = partition_prefix(events_prefix, partition_key).rpartition("/")[0] + "/"
+    if not key.startswith(folder):
+        return False
+    name = key[len(folder) :]
+    rest = name[len(partition_key) :]
+    return name.startswith(partition_key) and rest.endswith(".json") and "/" not in rest and not rest[0].isdigit()
+
+
+def list_partition(source: Source, config: SourceConfig, partition_key: str) -> PartitionListing:
+    """The day's log objects and the ignored rest under its prefix (no failure when empty)."""
+    listed = source.list(partition_prefix(config.events_prefix, partition_key))
+    objects = [obj for obj in listed if is_event_object(obj.key, partition_key, config.events_prefix)]
+    return PartitionListing(objects, [obj for obj in listed if obj not in objects])
+
+
+def partition_objects(source: Source, config: SourceConfig, partition_key: str) -> PartitionListing:
+    """The objects of one day's partition; none fails naming the prefix, unless allowed.
 
     With ``source.allow_empty_partitions`` an empty day is legitimate (a sparse source): the
     caller stages 0 rows, so the partition still replaces its old rows and emits its assets.
     """
-    prefix = partition_prefix(config.events_prefix, partition_key)
-    objects = source.list(prefix)
-    if not objects and not config.allow_empty_partitions:
+    listing = list_partition(source, config, partition_key)
+    if not listing.objects and not config.allow_empty_partitions:
+        prefix = partition_prefix(config.events_prefix, partition_key)
+        ignored = f" ({len(listing.ignored)} other object(s) ignored: not <day>*.json)" if listing.ignored else ""
         raise MissingPartitionError(
-            f"partition {partition_key}: no log objects under {source.uri.rstrip('/')}/{prefix}* "
+            f"partition {partition_key}: no log objects under {source.uri.rstrip('/')}/{prefix}*{ignored} "
             "(set source.allow_empty_partitions to stage such days as empty)"
         )
-    return objects
+    return listing
 
 
 @dataclass(frozen=True, slots=True)

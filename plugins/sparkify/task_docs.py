@@ -25,10 +25,12 @@ Runs every `sql/ddl/*.sql` (`CREATE TABLE IF NOT EXISTS`), so a fresh warehouse 
 
 STAGE_EVENTS = """\
 #### stage_events
-Deletes this partition from `staging_events` and COPYs the day's parsed lines back in, in one
-transaction: re-runs and backfills never touch other days. Lines that cannot be parsed go to
-`rejected_lines` with the reason. Fails (no retry) when the rejected share passes
-`staging.max_rejected_share`. Its counts become the extras of the `staging_events` asset event.
+Deletes this partition from `staging_events` and COPYs the records of the day's log objects
+(`<day>*.json`; other objects under the prefix are logged as ignored) back in, in one
+transaction: re-runs and backfills never touch other days. Records that cannot be loaded go to
+`rejected_lines` with the reason; blank lines are counted, not records. Fails (no retry) when the
+rejected share of records passes `staging.max_rejected_share`. Its counts (lines, blank lines,
+records, loaded, rejected, ignored objects) become the extras of the `staging_events` asset event.
 """
 
 STAGE_SONGS = """\

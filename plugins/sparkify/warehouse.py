@@ -498,23 +498,32 @@ def build_insert_events_sql(table: str, temp: str, fields: Sequence[tuple[str, s
     (no mojibake repair in Redshift SQL).
     """
     raw = [quote_ident(column) for _, column in fields]
-    target = ["partition_key", "source_key", "line_number", *[c for _, c in fields], "artist_clean", "song_clean"]
+    target = [
+        "partition_key", "source_key", "line_number", "record_in_line", *[c for _, c in fields],
+        "artist_clean", "song_clean",
+    ]  # fmt: skip
     order = "ts, session_id, item_in_session, user_id, page, song, artist"
     return (
         f"INSERT INTO {table} ({', '.join(quote_ident(c) for c in target)})\n"
         f"SELECT %(partition_key)s, %(source_key)s,\n"
-        f"       ROW_NUMBER() OVER (ORDER BY {order}),\n"
+        f"       ROW_NUMBER() OVER (ORDER BY {order}), 1,\n"
         f"       {', '.join(raw)}, artist, song\n"
         f"FROM {temp}"
     )
 
 
 def build_copy_rejects_sql(rejected_table: str) -> str:
-    """Lines the last COPY skipped (MAXERROR) into rejected_lines, with their real object and line."""
+    """Lines the last COPY skipped (MAXERROR) into rejected_lines, with their real object and line.
+
+    STL_LOAD_ERRORS keeps at most 1024 characters of a line: byte_length and raw_sha256 describe
+    that logged text, not necessarily the whole line.
+    """
     return (
-        f"INSERT INTO {rejected_table} (partition_key, source_key, line_number, reason, raw_line)\n"
-        "SELECT %(partition_key)s, TRIM(filename), line_number,\n"
-        "       LEFT(TRIM(colname) || ': ' || TRIM(err_reason), 1024), LEFT(TRIM(raw_line), 4096)\n"
+        f"INSERT INTO {rejected_table} (partition_key, source_key, line_number, record_in_line, reason,"
+        " byte_length, raw_sha256, raw_line)\n"
+        "SELECT %(partition_key)s, TRIM(filename), line_number, 1,\n"
+        "       LEFT(TRIM(colname) || ': ' || TRIM(err_reason), 1024),\n"
+        "       OCTET_LENGTH(TRIM(raw_line)), SHA2(TRIM(raw_line), 256), LEFT(TRIM(raw_line), 4000)\n"
         "FROM stl_load_errors\n"
         "WHERE query = pg_last_copy_id()"
     )
@@ -672,8 +681,14 @@ class RedshiftWarehouse(SqlWarehouse):
         partition_key: str,
         partition_uri: str,
         jsonpaths_uri: str,
+        copy_manifest_uri: str | None = None,
     ) -> int:
-        """Replace one partition from its S3 prefix: COPY to temp, delete, insert, rejects; one transaction."""
+        """Replace one partition from S3: COPY to temp, delete, insert, rejects; one transaction.
+
+        copy_manifest_uri: a COPY manifest naming exactly the day's log objects (other objects
+        under the prefix are not loaded); without it COPY reads everything under partition_uri.
+        Staged rows carry partition_uri as their source_key.
+        """
         temp = "_copy_events"
         target, rejects = self.table(table), self.table(rejected_table)
         raw_columns = [c for _, c in EVENT_JSON_FIELDS]
@@ -681,7 +696,16 @@ class RedshiftWarehouse(SqlWarehouse):
         with self.transaction() as cursor:
             self.lock(cursor, table)
             cursor.execute(build_temp_like_sql(temp, target, raw_columns))
-            cursor.execute(build_redshift_copy_sql(temp, raw_columns, partition_uri, jsonpaths_uri, self.options))
+            cursor.execute(
+                build_redshift_copy_sql(
+                    temp,
+                    raw_columns,
+                    copy_manifest_uri or partition_uri,
+                    jsonpaths_uri,
+                    self.options,
+                    manifest=copy_manifest_uri is not None,
+                )
+            )
             cursor.execute(build_delete_partition_sql(target, "partition_key"), params)
             cursor.execute(build_delete_partition_sql(rejects, "partition_key"), params)
             cursor.execute(build_insert_events_sql(target, temp, EVENT_JSON_FIELDS), params)

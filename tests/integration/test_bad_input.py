@@ -5,6 +5,7 @@ rejected share passes staging.max_rejected_share fails, after keeping its reject
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 
@@ -15,20 +16,41 @@ from sparkify.parsing import MAX_LINE_BYTES, RAW_TEXT_LIMIT
 
 DAY = "2018-11-01"
 LOG_DIR = "log_data/2018/11"
-GOOD = {"page": "NextSong", "ts": 1541030400000 + 5000, "userId": "7", "level": "free", "sessionId": 1}
+GOOD = {
+    "page": "NextSong", "ts": 1541030400000 + 5000, "userId": "7", "level": "free", "sessionId": 1,
+    "itemInSession": 0,
+}  # fmt: skip
 
-#: kind -> (raw line, fragment of the stored reason)
+#: kind -> (raw line, fragment of the stored reason). Each was seen in real or realistic hostile
+#: input; several crashed the parser or the COPY (failing the whole partition) before issue 11.
 BAD_LINES: dict[str, tuple[bytes, str]] = {
     "malformed JSON": (b'{"page": "NextSong", "ts": 15410', "malformed JSON"),
     "not an object": (b"[1, 2, 3]", "expected a JSON object"),
-    "two objects on one line": (json.dumps(GOOD).encode() * 2, "expected one JSON object per line"),
     "ts not a number": (json.dumps({**GOOD, "ts": "yesterday"}).encode(), "field 'ts': expected number"),
     "length as text": (json.dumps({**GOOD, "length": "246.3"}).encode(), "field 'length': expected number"),
     "missing required field": (json.dumps({"page": "Home", "userId": "7"}).encode(), "missing required field 'ts'"),
     "invalid UTF-8": (b'{"page": "NextSong", "ts": 1, "userId": "7", "artist": "Bj\xf6rk"}', "invalid UTF-8"),
     "NUL in a string": (json.dumps({**GOOD, "song": "a\u0000b"}).encode(), "contains a NUL character"),
-    "blank line": (b"", "found 0"),
     "oversized line": (b'{"page": "' + b"x" * (MAX_LINE_BYTES * 4) + b'"}', "line longer than"),
+    "1500 levels of nesting": (
+        json.dumps(GOOD).encode()[:-1] + b', "extra": ' + b"[" * 1500 + b"]" * 1500 + b"}",
+        "nested too deeply",
+    ),
+    "5000-digit integer": (
+        json.dumps(GOOD).encode()[:-1] + b', "registration": 1' + b"0" * 5000 + b"}",
+        "field 'registration': not a finite number",
+    ),
+    "400-digit length": (json.dumps({**GOOD, "length": int("1" + "0" * 400)}).encode(), "field 'length'"),
+    "5000-digit integer in an unknown field (ignored) and a bad ts": (
+        json.dumps({**GOOD, "ts": "x"}).encode()[:-1] + b', "extra": 1' + b"0" * 5000 + b"}",
+        "field 'ts': expected number",
+    ),
+    "3000 bytes of 0xff": (b"\xff" * 3000, "invalid UTF-8 at byte 0"),
+    "raw NUL bytes": (b'{"page": "NextSong"\x00\x00}', "malformed JSON"),
+    "NextSong without sessionId": (json.dumps({**GOOD, "sessionId": None}).encode(), "'sessionId'"),
+    "length of 1e13": (json.dumps({**GOOD, "length": 1e13}).encode(), "field 'length'"),
+    "ts of 2^63-1": (json.dumps({**GOOD, "ts": 2**63 - 1}).encode(), "field 'ts'"),
+    "invalid UTF-8 in an unknown field": (json.dumps(GOOD).encode()[:-1] + b', "x": "\xff"}', "invalid UTF-8"),
 }
 
 
@@ -44,7 +66,7 @@ def bad_source(generator, tmp_path: Path) -> tuple[Path, dict]:
     """One generated day plus a second object holding one line of every bad kind, an empty object,
     and a song file with several records."""
     out = tmp_path / "src"
-    counts = generator.generate(out, dt.date(2018, 11, 1), dt.date(2018, 11, 1), 30, 1200, 20, 0.2, 11)
+    counts = generator.generate(out, dt.date(2018, 11, 1), dt.date(2018, 11, 1), 30, 2500, 20, 0.2, 11)
     bad = b"\n".join(raw for raw, _ in BAD_LINES.values())
     (out / LOG_DIR / f"{DAY}-z-bad.json").write_bytes(bad + b"\n" + b'{"no newline at all": ' + b"9" * 300_000)
     (out / LOG_DIR / f"{DAY}-empty.json").write_bytes(b"")
@@ -71,7 +93,8 @@ def test_every_kind_is_quarantined_and_accounted_for(make_project, bad_source) -
     assert result["raw_lines"] == raw_lines
     assert result["rows_loaded"] == counts["events"]
     assert result["rejected"] == kinds
-    assert result["raw_lines"] == result["rows_loaded"] + result["rejected"]
+    assert result["records"] == raw_lines == result["rows_loaded"] + result["rejected"]
+    assert result["blank_lines"] == 0
     assert project.scalar("SELECT COUNT(*) FROM staging_events WHERE partition_key = %s", (DAY,)) == counts["events"]
     rejected = project.query(
         "SELECT line_number, reason, length(raw_line) FROM rejected_lines WHERE partition_key = %s"
@@ -82,6 +105,14 @@ def test_every_kind_is_quarantined_and_accounted_for(make_project, bad_source) -
     for (_, reason, _), (kind, (_, fragment)) in zip(rejected, BAD_LINES.items(), strict=False):
         assert fragment in reason, (kind, reason)
     assert all(length <= RAW_TEXT_LIMIT for *_, length in rejected)
+    # Every rejection keeps the size and hash of its whole raw line, however much of it was kept.
+    lines = [raw for raw, _ in BAD_LINES.values()]
+    stored = project.query(
+        "SELECT byte_length, raw_sha256 FROM rejected_lines WHERE partition_key = %s AND source_key LIKE %s"
+        " ORDER BY line_number",
+        (DAY, "%z-bad.json"),
+    )
+    assert stored[: len(lines)] == [(len(raw), hashlib.sha256(raw).hexdigest()) for raw in lines]
     assert "line longer than" in rejected[-1][1]  # a 300 kB line with no newline is capped, not buffered
 
     # The song file with several records: all six loaded, numbered per record.
@@ -105,7 +136,8 @@ def test_partition_over_the_threshold_fails_but_keeps_its_rejections(make_projec
     with pytest.raises(AirflowFailException) as failure:
         project.stage(DAY)
     message = str(failure.value)
-    assert f"partition {DAY}: {len(BAD_LINES) + 1} of {counts['events'] + len(BAD_LINES) + 1} lines rejected" in message
+    records = counts["events"] + len(BAD_LINES) + 1
+    assert f"partition {DAY}: {len(BAD_LINES) + 1} of {records} records rejected" in message
     assert f"{LOG_DIR}/{DAY}-z-bad.json line 1: malformed JSON" in message
     assert f"{counts['events']} rows loaded" in message
     # Failed after commit: the rejections are there to inspect (and the rows, which nothing publishes).

@@ -53,8 +53,8 @@ def project(make_project, tmp_path: Path) -> Project:
         ("INSERT INTO songplays (songplay_id, partition_key, start_time, user_id, level, session_id)"
          " VALUES (%s, %s, %s, %s, %s, %s)", SONGPLAYS),
         ("INSERT INTO users (user_id, level, last_event_ts) VALUES (%s, %s, %s)", USERS),
-        ("INSERT INTO staging_events (partition_key, line_number, page, user_id, source_key, ts)"
-         " VALUES (%s, %s, %s, %s, 'k', 0)", EVENTS),
+        ("INSERT INTO staging_events (partition_key, line_number, page, user_id, source_key, ts, record_in_line)"
+         " VALUES (%s, %s, %s, %s, 'k', 0, 1)", EVENTS),
     ]
     for sql, values in rows:
         for value in values:

@@ -138,8 +138,10 @@ def test_shipped_config_loads(sql_dir: Path) -> None:
         "staging_events_key_unique",
         "staging_events_level_accepted",
         "staging_events_ts_in_partition",
+        "staging_events_conflicting_duplicates",
+        "staging_songs_conflicting_records",
     }
-    assert len(cfg.transform_checks()) == 19
+    assert len(cfg.transform_checks()) == 20
     accepted = next(c for c in cfg.checks if c.name == "users_level_accepted")
     assert accepted == CheckConfig(
         name="users_level_accepted",

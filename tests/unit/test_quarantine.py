@@ -5,6 +5,7 @@ Pure tests (no database); the integration twin is tests/integration/test_bad_inp
 
 from __future__ import annotations
 
+import hashlib
 import tracemalloc
 
 import pytest
@@ -15,10 +16,20 @@ from sparkify.operators.stage_events import (
     describe_rejections,
     quarantine_failure,
 )
-from sparkify.parsing import MAX_LINE_BYTES, OversizedLine, Rejection, iter_lines, parse_events, parse_songs
+from sparkify.parsing import (
+    MAX_LINE_BYTES,
+    RAW_TEXT_LIMIT,
+    OversizedLine,
+    ParseStats,
+    Rejection,
+    RejectionSpool,
+    iter_lines,
+    parse_events,
+    parse_songs,
+)
 
 KEY = "log_data/2018/11/2018-11-01-events.json"
-GOOD = b'{"page": "NextSong", "ts": 1541106106796, "userId": "8"}'
+GOOD = b'{"page": "NextSong", "ts": 1541106106796, "userId": "8", "sessionId": 1, "itemInSession": 0}'
 
 
 def _chunks(data: bytes, size: int = 1 << 16):
@@ -55,7 +66,9 @@ class TestStreamingCap:
         assert len(rejected) == 1
         assert rejected[0].line_number == 2
         assert rejected[0].reason == f"line longer than {MAX_LINE_BYTES} bytes ({len(big) + 1})"
-        assert len(rejected[0].raw_line) == 2000
+        assert len(rejected[0].raw_line) == RAW_TEXT_LIMIT
+        assert rejected[0].byte_length == len(big) + 1  # with its CR
+        assert rejected[0].raw_sha256 == hashlib.sha256(big + b"\r").hexdigest()
 
     def test_line_at_the_cap_is_not_oversized(self) -> None:
         line = b"z" * MAX_LINE_BYTES
@@ -105,7 +118,7 @@ class TestThreshold:
     def test_message_names_file_line_reason_and_counts(self) -> None:
         message = quarantine_failure("2018-11-01", 50, 43, _rejections(7), 0.01)
         assert message is not None
-        assert "partition 2018-11-01: 7 of 50 lines rejected (14.00%" in message
+        assert "partition 2018-11-01: 7 of 50 records rejected (14.00%" in message
         assert "43 rows loaded" in message
         assert f"{KEY} line 1: missing required field 'ts' #0" in message
         assert "… 2 more" in message
@@ -181,9 +194,41 @@ class TestValuesTheTablesCannotHold:
 
         for table, fields in (("staging_events", _EVENT_FIELDS), ("staging_songs", _SONG_FIELDS)):
             sizes, int_columns = varchars(table), ints(table)
-            for field, kind, _ in fields:
+            for field, kind, *_ in fields:
                 column = snake(field)
                 if kind == "str":
                     assert STRING_LIMITS.get(field, DEFAULT_STRING_LIMIT) == sizes[column], (table, field)
                 elif column in int_columns:
                     assert kind == "int32", (table, field)
+
+
+class TestBoundedMemory:
+    """Rejections are streamed to a spool, not accumulated: memory does not grow with bad input."""
+
+    def test_spool_memory_is_bounded_and_rows_come_back_in_order(self) -> None:
+        spool = RejectionSpool("2018-11-01", keep=3, memory_bytes=64 * 1024)
+        tracemalloc.start()
+        try:
+            for i in range(50_000):
+                spool.append(Rejection(KEY, i + 1, "malformed JSON", "x" * 200, 1, 200, "0" * 64))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert len(spool) == 50_000 and [r.line_number for r in spool.first] == [1, 2, 3]
+        assert peak < 2 * 1024 * 1024, peak  # ~15 MB of rows were spooled
+        rows = list(spool.rows())
+        assert len(rows) == 50_000 and rows[0][2] == 1 and rows[-1][2] == 50_000
+        assert rows[0] == Rejection(KEY, 1, "malformed JSON", "x" * 200, 1, 200, "0" * 64).row("2018-11-01")
+
+    def test_blank_and_garbage_lines_do_not_accumulate(self) -> None:
+        spool = RejectionSpool("2018-11-01", keep=5)
+        stats = ParseStats()
+        lines = (b"" if i % 2 else b"garbage %d" % i for i in range(60_000))
+        tracemalloc.start()
+        try:
+            rows = sum(1 for _ in parse_events("2018-11-01", KEY, lines, spool, stats))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert rows == 0 and (stats.blank_lines, stats.rejected) == (30_000, 30_000)
+        assert peak < 8 * 1024 * 1024, peak

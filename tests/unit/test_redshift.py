@@ -159,8 +159,12 @@ class TestStatementsForShippedConfig:
         warehouse, log, events = recorded
         jsonpaths = warehouse.jsonpaths_location(SOURCE, "staging_events")
         prefix = f"{SOURCE}/log_data/2018/11/2018-11-05"
-        warehouse.copy_events_partition("staging_events", "rejected_lines", "2018-11-05", prefix, jsonpaths)
+        manifest = f"{SOURCE}/_sparkify/manifests/staging_events-2018-11-05.json"
+        warehouse.copy_events_partition(
+            "staging_events", "rejected_lines", "2018-11-05", prefix, jsonpaths, copy_manifest_uri=manifest
+        )
         statements = [sql for sql, _ in log]
+        assert f"FROM '{manifest}'" in statements[2] and "MANIFEST" in statements[2]
         # one transaction: lock, COPY into temp, delete partition, insert, rejects; then commit
         expected = ["LOCK", "CREATE", "COPY", "DELETE", "DELETE", "INSERT", "INSERT", "DROP"]
         assert [s.split()[0] for s in statements] == expected

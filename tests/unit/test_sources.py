@@ -9,7 +9,18 @@ import pytest
 
 from sparkify import sources
 from sparkify.config import SourceConfig
-from sparkify.sources import FolderSource, S3Source, SourceObject, partition_prefix, source_for
+from sparkify.sources import (
+    MAX_STORED_KEY,
+    FolderSource,
+    MissingPartitionError,
+    S3Source,
+    SourceObject,
+    is_event_object,
+    partition_objects,
+    partition_prefix,
+    source_for,
+    storable_key,
+)
 
 
 def write(root: Path, key: str, data: bytes) -> Path:
@@ -188,3 +199,69 @@ class TestSourceFor:
 
     def test_folder(self, tmp_path: Path) -> None:
         assert source_for(source_config(str(tmp_path))) == FolderSource(str(tmp_path))
+
+
+class TestEventObjects:
+    """Only the day's log objects are staged; debris under the prefix is listed as ignored."""
+
+    @pytest.mark.parametrize(
+        ("key", "staged"),
+        [
+            ("log_data/2018/11/2018-11-01-events.json", True),
+            ("log_data/2018/11/2018-11-01-events-part2.json", True),
+            ("log_data/2018/11/2018-11-01.json", True),
+            ("log_data/2018/11/2018-11-01-events.json.bak", False),
+            ("log_data/2018/11/2018-11-01-events.json.tmp", False),
+            ("log_data/2018/11/2018-11-01-events.JSON", False),
+            ("log_data/2018/11/2018-11-01/_SUCCESS", False),
+            ("log_data/2018/11/2018-11-01/part-0.json", False),
+            ("log_data/2018/11/2018-11-011-events.json", False),  # under the prefix, but not the day's name
+            ("log_data/2018/11/2018-11-02-events.json", False),
+            ("other/2018/11/2018-11-01-events.json", False),
+        ],
+    )
+    def test_pattern(self, key: str, staged: bool) -> None:
+        assert is_event_object(key, "2018-11-01", "log_data") is staged
+
+    def test_listing_splits_objects_and_ignored(self, tmp_path: Path) -> None:
+        day = tmp_path / "log_data" / "2018" / "11"
+        day.mkdir(parents=True)
+        for name in ("2018-11-01-events.json", "2018-11-01-events.json.bak", "2018-11-01-b.json"):
+            (day / name).write_text("{}")
+        config = SourceConfig(str(tmp_path), "aws_default", "log_data", "song_data", 1.0)
+        listing = partition_objects(FolderSource(str(tmp_path)), config, "2018-11-01")
+        assert keys(listing.objects) == [
+            "log_data/2018/11/2018-11-01-b.json",
+            "log_data/2018/11/2018-11-01-events.json",
+        ]
+        assert keys(listing.ignored) == ["log_data/2018/11/2018-11-01-events.json.bak"]
+
+    def test_only_debris_is_a_missing_partition_naming_the_ignored(self, tmp_path: Path) -> None:
+        day = tmp_path / "log_data" / "2018" / "11"
+        day.mkdir(parents=True)
+        (day / "2018-11-01-events.json.tmp").write_text("{}")
+        config = SourceConfig(str(tmp_path), "aws_default", "log_data", "song_data", 1.0)
+        with pytest.raises(MissingPartitionError, match="1 other object"):
+            partition_objects(FolderSource(str(tmp_path)), config, "2018-11-01")
+
+
+class TestStorableKey:
+    def test_ordinary_key_unchanged(self) -> None:
+        assert storable_key("song_data/A/B/C/TRABC.json") == "song_data/A/B/C/TRABC.json"
+
+    @pytest.mark.parametrize(
+        "key",
+        [
+            "log_data/2018/11/2018-11-01-\udcff\udcfe.json",  # undecodable file-name bytes (surrogateescape)
+            "log_data/" + "x" * 2000 + ".json",
+            "log_data/a\x00b.json",
+            "log_data/\ud800.json",  # a lone surrogate that is not a surrogate escape
+        ],
+    )
+    def test_unstorable_keys_become_storable_unique_and_stable(self, key: str) -> None:
+        stored = storable_key(key)
+        assert len(stored) <= MAX_STORED_KEY
+        stored.encode("utf-8")  # storable in a UTF-8 database
+        assert "\x00" not in stored and "#sha256:" in stored
+        assert storable_key(key) == stored
+        assert storable_key(key + "2") != stored

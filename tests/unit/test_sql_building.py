@@ -134,7 +134,8 @@ class TestDeleteAndCopy:
     def test_copy_of_every_staging_column_list(self) -> None:
         sql = build_copy_sql('"s"."rejected_lines"', REJECT_COLUMNS)
         assert sql == (
-            'COPY "s"."rejected_lines" ("partition_key", "source_key", "line_number", "reason", "raw_line") FROM STDIN'
+            'COPY "s"."rejected_lines" ("partition_key", "source_key", "line_number", "record_in_line", "reason", '
+            '"byte_length", "raw_sha256", "raw_line") FROM STDIN'
         )
         for columns in (EVENT_COLUMNS, SONG_COLUMNS):
             assert build_copy_sql('"s"."t"', columns).count('", "') == len(columns) - 1

@@ -9,7 +9,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from sparkify.config import load_config
 from sparkify.partitions import data_range, describe_range, is_manual_run, validate_partition_key
-from sparkify.sources import partition_prefix, source_for
+from sparkify.sources import list_partition, partition_prefix, source_for
 
 
 class PartitionObjectsSensor(BaseSensorOperator):
@@ -46,7 +46,7 @@ class PartitionObjectsSensor(BaseSensorOperator):
         config = load_config(self.config_path)
         source = source_for(config.source)
         prefix = partition_prefix(config.source.events_prefix, self.partition_key)
-        if source.list(prefix):
+        if list_partition(source, config.source, self.partition_key).objects:
             return
         found = data_range(source, config.source.events_prefix)
         if config.source.allow_empty_partitions and found and found[0] <= self.partition_key <= found[1]:
@@ -64,6 +64,12 @@ class PartitionObjectsSensor(BaseSensorOperator):
             self.log.info("source.allow_empty_partitions: not waiting for objects")
             return True
         prefix = partition_prefix(config.source.events_prefix, self.partition_key)
-        found = source_for(config.source).list(prefix)
-        self.log.info("%d object(s) under %s/%s", len(found), config.source.uri, prefix)
-        return bool(found)
+        listing = list_partition(source_for(config.source), config.source, self.partition_key)
+        self.log.info(
+            "%d log object(s) under %s/%s (%d other object(s) ignored)",
+            len(listing.objects),
+            config.source.uri,
+            prefix,
+            len(listing.ignored),
+        )
+        return bool(listing.objects)

@@ -7,12 +7,14 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from sparkify.config import load_config
-from sparkify.parsing import REJECT_COLUMNS, SONG_COLUMNS, Rejection, iter_lines, parse_songs
+from sparkify.parsing import REJECT_COLUMNS, SONG_COLUMNS, ParseStats, RejectionSpool, iter_lines, parse_songs
 from sparkify.project import MANIFEST_TABLE, REJECTED_TABLE, open_warehouse
 from sparkify.s3copy import stage_songs_by_copy
 from sparkify.sources import source_for
 
 BATCH_OBJECTS = 500
+#: Rejections of one song object kept in memory before they spill to a temporary file.
+SPOOL_MEMORY_BYTES = 64 * 1024
 
 
 class StageSongsOperator(BaseOperator):
@@ -37,15 +39,15 @@ class StageSongsOperator(BaseOperator):
             return stage_songs_by_copy(warehouse, config)
         listed = source.list(config.source.songs_prefix.strip("/") + "/")
         known = warehouse.loaded_versions(MANIFEST_TABLE)
-        pending = [obj for obj in listed if known.get(obj.key) != obj.version]
-        loaded = rejected_count = 0
+        pending = [obj for obj in listed if known.get(obj.stored_key) != obj.version]
+        loaded = 0
+        stats = ParseStats()
         for start in range(0, len(pending), BATCH_OBJECTS):
             batch = []
             for obj in pending[start : start + BATCH_OBJECTS]:
-                rejected: list[Rejection] = []
-                rows = list(parse_songs(obj.key, iter_lines(source.read(obj.key)), rejected))
-                batch.append((obj.key, obj.version, rows, [r.row(None) for r in rejected]))
-                rejected_count += len(rejected)
+                rejected = RejectionSpool(None, keep=0, memory_bytes=SPOOL_MEMORY_BYTES)
+                rows = list(parse_songs(obj.stored_key, iter_lines(source.read(obj.key)), rejected, stats))
+                batch.append((obj.stored_key, obj.version, rows, rejected))
             loaded += warehouse.replace_objects(
                 config.staging.songs_table, MANIFEST_TABLE, REJECTED_TABLE, batch, SONG_COLUMNS, REJECT_COLUMNS
             )
@@ -54,11 +56,12 @@ class StageSongsOperator(BaseOperator):
             len(listed),
             len(pending),
             loaded,
-            rejected_count,
+            stats.rejected,
         )
         return {
             "objects_listed": len(listed),
             "objects_loaded": len(pending),
             "rows_loaded": loaded,
-            "rejected": rejected_count,
+            "rejected": stats.rejected,
+            "blank_lines": stats.blank_lines,
         }

@@ -3,9 +3,10 @@ LOCK "sparkify"."staging_events";
 CREATE TEMP TABLE _copy_events AS SELECT "artist", "auth", "first_name", "gender", "item_in_session", "last_name", "length", "level", "location", "method", "page", "registration", "session_id", "song", "status", "ts", "user_agent", "user_id" FROM "sparkify"."staging_events" WHERE 1 = 0;
 
 COPY _copy_events ("artist", "auth", "first_name", "gender", "item_in_session", "last_name", "length", "level", "location", "method", "page", "registration", "session_id", "song", "status", "ts", "user_agent", "user_id")
-FROM 's3://udacity-dend/log_data/2018/11/2018-11-05'
+FROM 's3://udacity-dend/_sparkify/manifests/staging_events-2018-11-05.json'
 IAM_ROLE 'arn:aws:iam::123456789012:role/sparkify-redshift-copy'
 FORMAT AS JSON 's3://udacity-dend/_sparkify/jsonpaths/staging_events.json'
+MANIFEST
 TIMEFORMAT 'epochmillisecs'
 REGION 'us-west-2'
 MAXERROR 10
@@ -17,16 +18,17 @@ DELETE FROM "sparkify"."staging_events" WHERE "partition_key" = %(partition_key)
 DELETE FROM "sparkify"."rejected_lines" WHERE "partition_key" = %(partition_key)s;
 -- params: {"partition_key": "2018-11-05", "source_key": "s3://udacity-dend/log_data/2018/11/2018-11-05"}
 
-INSERT INTO "sparkify"."staging_events" ("partition_key", "source_key", "line_number", "artist", "auth", "first_name", "gender", "item_in_session", "last_name", "length", "level", "location", "method", "page", "registration", "session_id", "song", "status", "ts", "user_agent", "user_id", "artist_clean", "song_clean")
+INSERT INTO "sparkify"."staging_events" ("partition_key", "source_key", "line_number", "record_in_line", "artist", "auth", "first_name", "gender", "item_in_session", "last_name", "length", "level", "location", "method", "page", "registration", "session_id", "song", "status", "ts", "user_agent", "user_id", "artist_clean", "song_clean")
 SELECT %(partition_key)s, %(source_key)s,
-       ROW_NUMBER() OVER (ORDER BY ts, session_id, item_in_session, user_id, page, song, artist),
+       ROW_NUMBER() OVER (ORDER BY ts, session_id, item_in_session, user_id, page, song, artist), 1,
        "artist", "auth", "first_name", "gender", "item_in_session", "last_name", "length", "level", "location", "method", "page", "registration", "session_id", "song", "status", "ts", "user_agent", "user_id", artist, song
 FROM _copy_events;
 -- params: {"partition_key": "2018-11-05", "source_key": "s3://udacity-dend/log_data/2018/11/2018-11-05"}
 
-INSERT INTO "sparkify"."rejected_lines" (partition_key, source_key, line_number, reason, raw_line)
-SELECT %(partition_key)s, TRIM(filename), line_number,
-       LEFT(TRIM(colname) || ': ' || TRIM(err_reason), 1024), LEFT(TRIM(raw_line), 4096)
+INSERT INTO "sparkify"."rejected_lines" (partition_key, source_key, line_number, record_in_line, reason, byte_length, raw_sha256, raw_line)
+SELECT %(partition_key)s, TRIM(filename), line_number, 1,
+       LEFT(TRIM(colname) || ': ' || TRIM(err_reason), 1024),
+       OCTET_LENGTH(TRIM(raw_line)), SHA2(TRIM(raw_line), 256), LEFT(TRIM(raw_line), 4000)
 FROM stl_load_errors
 WHERE query = pg_last_copy_id();
 -- params: {"partition_key": "2018-11-05", "source_key": "s3://udacity-dend/log_data/2018/11/2018-11-05"}

@@ -9,14 +9,20 @@ CREATE TABLE IF NOT EXISTS "sparkify"."load_manifest" (
 )
 DISTSTYLE ALL;
 
--- Input lines that could not be staged, kept with the reason so nothing is lost silently.
+-- Input records that could not be staged, kept with the reason so nothing is lost silently.
+-- raw_line is the record's text, escaped (invalid UTF-8 as \xNN) and then cut to 4000 characters;
+-- byte_length and raw_sha256 describe the whole raw record, so it can be found in its object.
+-- Song records have no partition (NULL); their line_number is the record's number in the object.
 CREATE TABLE IF NOT EXISTS "sparkify"."rejected_lines" (
-    partition_key VARCHAR(10),
-    source_key    VARCHAR(1024) NOT NULL,
-    line_number   INTEGER       NOT NULL,
-    reason        VARCHAR(1024) NOT NULL,
-    raw_line      VARCHAR(4096),
-    PRIMARY KEY (source_key, line_number)
+    partition_key  VARCHAR(10),
+    source_key     VARCHAR(1024) NOT NULL,
+    line_number    BIGINT        NOT NULL,
+    record_in_line INTEGER       NOT NULL,
+    reason         VARCHAR(1024) NOT NULL,
+    byte_length    BIGINT        NOT NULL,
+    raw_sha256     CHAR(64)      NOT NULL,
+    raw_line       VARCHAR(4096),
+    PRIMARY KEY (source_key, line_number, record_in_line)
 )
 DISTSTYLE EVEN SORTKEY (partition_key);
 
@@ -44,12 +50,15 @@ CREATE TABLE IF NOT EXISTS "sparkify"."dq_results" (
     message          VARCHAR(4096)
 );
 
--- Raw log events, one row per JSON line, partitioned by day (partition_key = 'YYYY-MM-DD').
+-- Raw log events, one row per JSON record, partitioned by day (partition_key = 'YYYY-MM-DD').
+-- A record is identified by its object, its line and its position on that line (record_in_line:
+-- JSON objects separated only by whitespace on one line are separate records).
 -- song_clean/artist_clean hold the mojibake-repaired strings used for matching; the raw ones stay for lineage.
 CREATE TABLE IF NOT EXISTS "sparkify"."staging_events" (
     partition_key   VARCHAR(10)      NOT NULL,
     source_key      VARCHAR(1024)    NOT NULL,
-    line_number     INTEGER          NOT NULL,
+    line_number     BIGINT           NOT NULL,
+    record_in_line  INTEGER          NOT NULL,
     artist          VARCHAR(1024),
     auth            VARCHAR(32),
     first_name      VARCHAR(256),
@@ -70,7 +79,7 @@ CREATE TABLE IF NOT EXISTS "sparkify"."staging_events" (
     user_id         VARCHAR(64)      NOT NULL,
     artist_clean    VARCHAR(1024),
     song_clean      VARCHAR(1024),
-    PRIMARY KEY (partition_key, source_key, line_number)
+    PRIMARY KEY (partition_key, source_key, line_number, record_in_line)
 )
 DISTSTYLE EVEN SORTKEY (partition_key, ts);
 

@@ -1,10 +1,20 @@
 LOCK "sparkify"."songplays";
 
 CREATE TEMP TABLE _model AS -- Songplays of one partition: every NextSong event of a logged-in user (user_id '' = logged out).
+-- Logs are delivered at least once: events sharing the identity (user, session, item, ts) are one
+-- songplay. Exact duplicates collapse; duplicates whose content differs keep the first by their
+-- content (so the result never depends on file or line order) and are reported by the warn check
+-- staging_events_conflicting_duplicates.
 -- Songs match on repaired title + artist name + duration to 3 decimals; when the catalogue holds
 -- several candidates the smallest song_id wins, so the result never depends on load order.
+-- Staging rejects durations outside [0, 1e6] s, so the NUMERIC(18, 5) casts cannot overflow.
 WITH events AS (
-    SELECT *
+    SELECT partition_key, user_id, session_id, item_in_session, ts, level,
+           song_clean, artist_clean, length, location, user_agent,
+           ROW_NUMBER() OVER (
+               PARTITION BY user_id, session_id, item_in_session, ts
+               ORDER BY level, song_clean, artist_clean, length, location, user_agent
+           ) AS duplicate_rank
     FROM "sparkify"."staging_events"
     WHERE partition_key = %(partition_key)s
       AND page = 'NextSong'
@@ -39,7 +49,8 @@ FROM events e
 LEFT JOIN catalogue c
        ON c.title = e.song_clean
       AND c.artist_name = e.artist_clean
-      AND c.duration_3 = ROUND(CAST(e.length AS NUMERIC(18, 5)), 3);
+      AND c.duration_3 = ROUND(CAST(e.length AS NUMERIC(18, 5)), 3)
+WHERE e.duplicate_rank = 1;
 -- params: {"partition_key": "2018-11-05"}
 
 SELECT * FROM _model LIMIT 0;
