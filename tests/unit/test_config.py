@@ -634,3 +634,68 @@ def test_several_problems_reported_at_once(
         assert fragment in message, message
     assert len(error.problems) == len(expected)
     assert message.count("\n") == len(expected)  # header line + one line per problem
+
+
+# --------------------------------------------------------------------------- strict JSON
+
+
+def test_non_finite_numbers_are_refused_with_their_paths(
+    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
+) -> None:
+    """Python's json reads NaN/Infinity (not JSON) and 1e999 (no float holds it) without a word."""
+    reconcile = next(i for i, c in enumerate(base["checks"]) if "tolerance" in c)
+    base["staging"]["max_rejected_share"] = float("nan")
+    base["source"]["wait_timeout_hours"] = float("inf")
+    base["checks"][reconcile]["tolerance"] = float("-inf")
+    base["dimensions"][2]["key"] = []  # an ordinary problem, reported in the same message
+    path = write(base)  # json.dumps writes NaN, Infinity, -Infinity
+    path.write_text(path.read_text().replace('"max_rejected_share": NaN', '"max_rejected_share": NaN, "x": 1e999'))
+
+    with pytest.raises(ConfigError) as info:
+        load_config(path, sql_dir=sql_dir)
+
+    assert sorted(info.value.problems) == sorted([
+        "$.source.wait_timeout_hours: Infinity is not a valid JSON number",
+        "$.staging.max_rejected_share: NaN is not a valid JSON number",
+        "$.staging.x: 1e999 is too large for a number",
+        f"$.checks[{reconcile}].tolerance: -Infinity is not a valid JSON number",
+        # the schema's view of the bad numbers ('-inf is less than the minimum of 0') is not
+        # repeated; the unknown key x and the empty key still are
+        "$.staging.x: unknown key (allowed: events, max_rejected_share, songs)",
+        "$.dimensions[2].key: must not be empty",
+    ])
+
+
+def test_duplicate_keys_are_refused_with_their_paths(
+    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
+) -> None:
+    """A repeated key silently keeps its last value in Python's json: the file says two things."""
+    base["checks"][3]["dup_marker"] = 1
+    base["dimensions"][1]["dup_marker"] = 2
+    base["top_dup_marker"] = 3
+    base["dimensions"][2]["key"] = []  # an ordinary problem, reported in the same message
+    text = json.dumps(base, indent=2)
+    text = text.replace('"dup_marker": 1', '"name": "renamed", "name": "again"')
+    text = text.replace('"dup_marker": 2', '"mode": "upsert"')
+    text = text.replace('"top_dup_marker": 3', '"warehouse": {"conn_id": "other", "schema": "public"}')
+    path = write({})
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(ConfigError) as info:
+        load_config(path, sql_dir=sql_dir)
+
+    assert info.value.problems == (
+        '$.warehouse: duplicate key "warehouse"',
+        '$.dimensions[1].mode: duplicate key "mode"',
+        '$.checks[3].name: duplicate key "name"',
+        "$.dimensions[2].key: must not be empty",
+    )
+
+
+def test_strict_parsing_keeps_valid_numbers(
+    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
+) -> None:
+    base["staging"]["max_rejected_share"] = 1e-3
+    base["source"]["wait_timeout_hours"] = 12.5
+    cfg = load_config(write(base), sql_dir=sql_dir)
+    assert (cfg.staging.max_rejected_share, cfg.source.wait_timeout_hours) == (0.001, 12.5)
