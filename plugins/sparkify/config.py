@@ -47,6 +47,7 @@ __all__ = [
     "ConfigError",
     "DimensionConfig",
     "FactConfig",
+    "QualityConfig",
     "SourceConfig",
     "StagingConfig",
     "WarehouseConfig",
@@ -79,6 +80,8 @@ CHECK_TYPES = (
 SEVERITIES = ("error", "warn")
 #: Rejected share of a partition's lines above which staging fails (Redshift MAXERROR-like).
 DEFAULT_MAX_REJECTED_SHARE = 0.01
+#: Seconds a check's query (or its failing-rows sample) may run before the warehouse stops it.
+DEFAULT_STATEMENT_TIMEOUT_SECONDS = 60.0
 SCOPES = ("partition", "table")
 
 # Keys of a check entry that are not type-specific parameters.
@@ -151,6 +154,17 @@ class StagingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class QualityConfig:
+    """How data-quality checks run: each query is stopped after ``statement_timeout_seconds``.
+
+    Checks run SQL from config.json and sql/ in a read-only transaction; the timeout keeps a
+    runaway or hostile query from holding a warehouse slot (and a worker) indefinitely.
+    """
+
+    statement_timeout_seconds: float = DEFAULT_STATEMENT_TIMEOUT_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
 class FactConfig:
     """The fact table, built per partition from ``sql`` (relative to ``sql/``)."""
 
@@ -204,6 +218,7 @@ class Config:
     path: Path
     #: Directory the ``sql`` paths were validated against (SQL_DIR unless overridden).
     sql_dir: Path = SQL_DIR
+    quality: QualityConfig = QualityConfig()
 
     def table_names(self) -> tuple[str, ...]:
         """All managed tables: staging events, staging songs, fact, then dimensions."""
@@ -746,6 +761,11 @@ def _build(
         checks=tuple(_build_check(check) for check in document["checks"]),
         path=path,
         sql_dir=sql_dir,
+        quality=QualityConfig(
+            statement_timeout_seconds=float(
+                document.get("quality", {}).get("statement_timeout_seconds", DEFAULT_STATEMENT_TIMEOUT_SECONDS)
+            )
+        ),
     )
 
 

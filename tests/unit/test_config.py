@@ -699,3 +699,21 @@ def test_strict_parsing_keeps_valid_numbers(
     base["source"]["wait_timeout_hours"] = 12.5
     cfg = load_config(write(base), sql_dir=sql_dir)
     assert (cfg.staging.max_rejected_share, cfg.source.wait_timeout_hours) == (0.001, 12.5)
+
+
+# --------------------------------------------------------------------------- quality settings
+
+
+def test_check_statement_timeout(base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path,
+                                 load_bad: Callable[..., ConfigError]) -> None:
+    assert load_config(SHIPPED, sql_dir=sql_dir).quality.statement_timeout_seconds == 60.0
+    base["quality"] = {"statement_timeout_seconds": 2.5}
+    assert load_config(write(base), sql_dir=sql_dir).quality.statement_timeout_seconds == 2.5
+    del base["quality"]
+    assert load_config(write(base), sql_dir=sql_dir).quality.statement_timeout_seconds == 60.0  # the default
+
+    base["quality"] = {"statement_timeout_seconds": 0, "timeout": 5}
+    assert load_bad(base).problems == (
+        "$.quality.timeout: unknown key (allowed: statement_timeout_seconds)",
+        "$.quality.statement_timeout_seconds: 0 is less than or equal to the minimum of 0",
+    )

@@ -79,6 +79,8 @@ class DataQualityCheckOperator(BaseOperator):
             "tables": model_context(config, warehouse),
         }
         this = warehouse.table(self.table)
+        # Check SQL comes from config.json and sql/: it runs read-only, one statement, time-limited.
+        timeout = config.quality.statement_timeout_seconds
         samples: list[dict[str, Any]] | None = None
         try:
             proof = None
@@ -90,13 +92,14 @@ class DataQualityCheckOperator(BaseOperator):
                 verdict = proven_verdict(proof)
             else:
                 query = build_check_sql(self.check_type, this, self.check_params, **query_args)
-                row = warehouse.fetch_one(query.sql, query.params)
+                _, rows = warehouse.fetch_read_only(query.sql, query.params, timeout_seconds=timeout)
+                row = rows[0] if rows else None
                 verdict = judge(self.check_type, _float(row, 0), self.check_params, _float(row, 1))
             status = status_for(verdict, self.severity)
             if status != PASSED:
                 sample = build_sample_sql(self.check_type, this, self.check_params, **query_args)
                 if sample is not None:
-                    columns, rows = warehouse.fetch_all(sample.sql, sample.params)
+                    columns, rows = warehouse.fetch_read_only(sample.sql, sample.params, timeout_seconds=timeout)
                     samples = sample_records(columns, rows)
         except Exception as exc:
             # A check that cannot run (bad expression, missing table) is recorded too, then
