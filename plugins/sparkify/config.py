@@ -78,6 +78,8 @@ CHECK_TYPES = (
     "freshness",
 )
 SEVERITIES = ("error", "warn")
+#: Keys of a check that judge its failing rows instead of severity, in the order they are tried.
+THRESHOLD_KEYS = ("error_if", "warn_if")
 #: Rejected share of a partition's lines above which staging fails (Redshift MAXERROR-like).
 DEFAULT_MAX_REJECTED_SHARE = 0.01
 #: Seconds a check's query (or its failing-rows sample) may run before the warehouse stops it.
@@ -192,6 +194,9 @@ class DimensionConfig:
 @dataclass(frozen=True, slots=True)
 class CheckConfig:
     """One data-quality check; ``params`` holds the type-specific keys only.
+
+    ``params`` includes ``warn_if``/``error_if`` when set (they apply to failing-row types only);
+    ``severity`` is then derived from them (see :func:`_threshold_severity`).
 
     ``params`` is a plain dict (JSON-serialisable) so it can be handed to Airflow task
     mapping; it is excluded from hashing because dicts are unhashable.
@@ -480,7 +485,7 @@ def _describe(error: ValidationError) -> Iterator[str]:
     if kind == "minItems" and error.validator_value == 1:
         yield f"{where}: must not be empty"
         return
-    if kind in ("anyOf", "oneOf") and "description" in schema:
+    if kind in ("anyOf", "oneOf", "not", "minProperties", "maxProperties") and "description" in schema:
         yield f"{where}: {schema['description']}"
         return
     if kind == "enum":
@@ -584,6 +589,13 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
             problems.append(
                 f"{where}.scope: 'partition' needs a partitioned table "
                 f"({', '.join(sorted(partitioned))}); {table!r} is not partitioned"
+            )
+
+        thresholds = [key for key in THRESHOLD_KEYS if key in check]
+        if thresholds and "severity" in check:
+            problems.append(
+                f"{where}.severity: not allowed with {'/'.join(thresholds)}: the thresholds decide "
+                "(error_if matches: failed; else warn_if matches: warned; else passed)"
             )
 
         check_type = check.get("type")
@@ -782,10 +794,20 @@ def _build_check(check: Mapping[str, Any]) -> CheckConfig:
         name=check["name"],
         table=check["table"],
         type=check["type"],
-        severity=check.get("severity", "error"),
+        severity=check.get("severity", _threshold_severity(check)),
         scope=check.get("scope", "table"),
         params=params,
     )
+
+
+def _threshold_severity(check: Mapping[str, Any]) -> str:
+    """The severity a check without one gets: the worst status its thresholds can give.
+
+    A check with error_if can fail ("error"); one with only warn_if can at most warn ("warn");
+    one with neither keeps today's default, "error". dq_results.severity then says, for every
+    check, whether it can block the pipeline.
+    """
+    return "warn" if "warn_if" in check and "error_if" not in check else "error"
 
 
 # --------------------------------------------------------------------------- helpers
