@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ __all__ = [
     "ConfigError",
     "DimensionConfig",
     "FactConfig",
+    "QualityConfig",
     "SourceConfig",
     "StagingConfig",
     "WarehouseConfig",
@@ -76,8 +78,12 @@ CHECK_TYPES = (
     "freshness",
 )
 SEVERITIES = ("error", "warn")
+#: Keys of a check that judge its failing rows instead of severity, in the order they are tried.
+THRESHOLD_KEYS = ("error_if", "warn_if")
 #: Rejected share of a partition's lines above which staging fails (Redshift MAXERROR-like).
 DEFAULT_MAX_REJECTED_SHARE = 0.01
+#: Seconds a check's query (or its failing-rows sample) may run before the warehouse stops it.
+DEFAULT_STATEMENT_TIMEOUT_SECONDS = 60.0
 SCOPES = ("partition", "table")
 
 # Keys of a check entry that are not type-specific parameters.
@@ -150,6 +156,17 @@ class StagingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class QualityConfig:
+    """How data-quality checks run: each query is stopped after ``statement_timeout_seconds``.
+
+    Checks run SQL from config.json and sql/ in a read-only transaction; the timeout keeps a
+    runaway or hostile query from holding a warehouse slot (and a worker) indefinitely.
+    """
+
+    statement_timeout_seconds: float = DEFAULT_STATEMENT_TIMEOUT_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
 class FactConfig:
     """The fact table, built per partition from ``sql`` (relative to ``sql/``)."""
 
@@ -178,6 +195,9 @@ class DimensionConfig:
 class CheckConfig:
     """One data-quality check; ``params`` holds the type-specific keys only.
 
+    ``params`` includes ``warn_if``/``error_if`` when set (they apply to failing-row types only);
+    ``severity`` is then derived from them (see :func:`_threshold_severity`).
+
     ``params`` is a plain dict (JSON-serialisable) so it can be handed to Airflow task
     mapping; it is excluded from hashing because dicts are unhashable.
     """
@@ -203,6 +223,7 @@ class Config:
     path: Path
     #: Directory the ``sql`` paths were validated against (SQL_DIR unless overridden).
     sql_dir: Path = SQL_DIR
+    quality: QualityConfig = QualityConfig()
 
     def table_names(self) -> tuple[str, ...]:
         """All managed tables: staging events, staging songs, fact, then dimensions."""
@@ -279,9 +300,13 @@ def load_config(path: str | Path | None = None, sql_dir: Path | None = None) -> 
     """
     config_path = _config_path(path)
     sql_root = Path(sql_dir) if sql_dir is not None else SQL_DIR
-    document = _read_json(config_path)
+    document, json_problems, unreliable = _read_json(config_path)
 
-    problems = [*_schema_problems(document), *_semantic_problems(document, sql_root)]
+    problems = [
+        *json_problems,
+        *_schema_problems(document, unreliable),
+        *_semantic_problems(document, sql_root),
+    ]
     source_uri, uri_problem = _resolve_source_uri(document)
     if uri_problem:
         problems.append(uri_problem)
@@ -303,8 +328,15 @@ def _config_path(path: str | Path | None) -> Path:
     return REPO_ROOT / "config.json"
 
 
-def _read_json(path: Path) -> Any:
-    """Parse the file, turning I/O and syntax errors into a ConfigError with location."""
+def _read_json(path: Path) -> tuple[Any, list[str], set[str]]:
+    """Parse the file strictly: (document, problems, JSON paths whose values are not trustworthy).
+
+    I/O and syntax errors raise a ConfigError with their location at once (nothing else can be
+    checked). Python's json also accepts what JSON forbids or cannot mean: NaN, Infinity and
+    -Infinity, numbers too large for a float (``1e999`` becomes infinity), and repeated keys
+    (the last one silently wins, so a config can say one thing and do another). Those are
+    reported with their JSON paths among the other problems, so one round trip fixes them all.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -312,12 +344,77 @@ def _read_json(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, [f"cannot read file: {exc}"]) from None
     try:
-        return json.loads(text)
+        raw = json.loads(
+            text, parse_constant=_NonFinite, parse_float=_finite_float, object_pairs_hook=_object_keeping_duplicates
+        )
     except json.JSONDecodeError as exc:
         raise ConfigError(
             path,
             [f"$: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"],
         ) from None
+    problems: list[str] = []
+    unreliable: set[str] = set()
+    return _strict_values(raw, (), problems, unreliable), problems, unreliable
+
+
+@dataclass(frozen=True, slots=True)
+class _NonFinite:
+    """A number token JSON does not allow (NaN, Infinity) or a float cannot hold (1e999)."""
+
+    text: str
+
+    def value(self) -> float:
+        """What Python's json would have made of it (nan or ±inf), for the later stages."""
+        return float(self.text)
+
+
+def _finite_float(text: str) -> float | _NonFinite:
+    value = float(text)
+    return value if math.isfinite(value) else _NonFinite(text)
+
+
+class _DuplicateKeys(dict[str, Any]):
+    """A JSON object in which some keys occurred more than once (the last value is kept)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object_keeping_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """object_pairs_hook: build the dict as json does, but remember repeated keys.
+
+    The hook cannot know where in the document the object is (inner objects are built first),
+    so it only marks the object; _strict_values reports the marks with their paths.
+    """
+    obj: dict[str, Any] = {}
+    repeated: list[str] = []
+    for key, value in pairs:
+        if key in obj and key not in repeated:
+            repeated.append(key)
+        obj[key] = value
+    if not repeated:
+        return obj
+    marked = _DuplicateKeys(obj)
+    marked.duplicates = tuple(repeated)
+    return marked
+
+
+def _strict_values(value: Any, path: tuple[str | int, ...], problems: list[str], unreliable: set[str]) -> Any:
+    """Walk the parsed document: report marks with their JSON paths, return plain JSON values."""
+    if isinstance(value, _NonFinite):
+        where = json_path(path)
+        unreliable.add(where)
+        if value.text in ("NaN", "Infinity", "-Infinity"):
+            problems.append(f"{where}: {value.text} is not a valid JSON number")
+        else:
+            problems.append(f"{where}: {value.text} is too large for a number")
+        return value.value()
+    if isinstance(value, dict):
+        for key in getattr(value, "duplicates", ()):
+            problems.append(f"{json_path([*path, key])}: duplicate key {json.dumps(key)}")
+        return {key: _strict_values(item, (*path, key), problems, unreliable) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_strict_values(item, (*path, i), problems, unreliable) for i, item in enumerate(value)]
+    return value
 
 
 def _load_schema() -> dict[str, Any]:
@@ -342,12 +439,17 @@ def json_path(parts: Iterable[str | int]) -> str:
     return out
 
 
-def _schema_problems(document: Any) -> list[str]:
-    """Validate against config.schema.json, one readable line per leaf error."""
+def _schema_problems(document: Any, unreliable: Collection[str] = ()) -> list[str]:
+    """Validate against config.schema.json, one readable line per leaf error.
+
+    ``unreliable``: JSON paths of values already reported as unparseable (NaN, 1e999); the
+    schema's opinion of them ('nan is less than ...') would only repeat that problem.
+    """
     validator = Draft202012Validator(_load_schema())
     problems: list[str] = []
     for error in validator.iter_errors(document):
-        problems.extend(_describe(error))
+        if json_path(error.absolute_path) not in unreliable:
+            problems.extend(_describe(error))
     return problems
 
 
@@ -383,7 +485,7 @@ def _describe(error: ValidationError) -> Iterator[str]:
     if kind == "minItems" and error.validator_value == 1:
         yield f"{where}: must not be empty"
         return
-    if kind in ("anyOf", "oneOf") and "description" in schema:
+    if kind in ("anyOf", "oneOf", "not", "minProperties", "maxProperties") and "description" in schema:
         yield f"{where}: {schema['description']}"
         return
     if kind == "enum":
@@ -487,6 +589,13 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
             problems.append(
                 f"{where}.scope: 'partition' needs a partitioned table "
                 f"({', '.join(sorted(partitioned))}); {table!r} is not partitioned"
+            )
+
+        thresholds = [key for key in THRESHOLD_KEYS if key in check]
+        if thresholds and "severity" in check:
+            problems.append(
+                f"{where}.severity: not allowed with {'/'.join(thresholds)}: the thresholds decide "
+                "(error_if matches: failed; else warn_if matches: warned; else passed)"
             )
 
         check_type = check.get("type")
@@ -664,6 +773,11 @@ def _build(
         checks=tuple(_build_check(check) for check in document["checks"]),
         path=path,
         sql_dir=sql_dir,
+        quality=QualityConfig(
+            statement_timeout_seconds=float(
+                document.get("quality", {}).get("statement_timeout_seconds", DEFAULT_STATEMENT_TIMEOUT_SECONDS)
+            )
+        ),
     )
 
 
@@ -680,10 +794,20 @@ def _build_check(check: Mapping[str, Any]) -> CheckConfig:
         name=check["name"],
         table=check["table"],
         type=check["type"],
-        severity=check.get("severity", "error"),
+        severity=check.get("severity", _threshold_severity(check)),
         scope=check.get("scope", "table"),
         params=params,
     )
+
+
+def _threshold_severity(check: Mapping[str, Any]) -> str:
+    """The severity a check without one gets: the worst status its thresholds can give.
+
+    A check with error_if can fail ("error"); one with only warn_if can at most warn ("warn");
+    one with neither keeps today's default, "error". dq_results.severity then says, for every
+    check, whether it can block the pipeline.
+    """
+    return "warn" if "warn_if" in check and "error_if" not in check else "error"
 
 
 # --------------------------------------------------------------------------- helpers

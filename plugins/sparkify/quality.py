@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sparkify.config import THRESHOLD_KEYS
 from sparkify.sqlfiles import quote_ident, render
 
 TEMPLATES = {
@@ -31,6 +33,8 @@ TEMPLATES = {
 }
 #: Types whose template has no sample mode: a count has no failing rows.
 NO_SAMPLE_TYPES = frozenset({"row_count"})
+#: Wraps a failing-row count with the rows it checked, for share thresholds (one statement).
+ROWS_CHECKED_TEMPLATE = "quality/rows_checked.sql"
 #: At most this many failing rows are stored per result (the issue's "up to 10").
 SAMPLE_LIMIT = 10
 #: Longer string values in samples are cut, so one wide row cannot blow up the log or the column.
@@ -51,12 +55,19 @@ class CheckQuery:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """Outcome of one check: pass/fail, the numbers compared and the rule in words."""
+    """Outcome of one check: pass/fail, the numbers compared and the rule in words.
+
+    ``decided`` is set when warn_if/error_if judged the check (the status they chose); without
+    thresholds it stays None and the check's severity turns a failure into failed or warned.
+    ``rows_checked`` is the denominator of a share threshold (None when no share was asked for).
+    """
 
     passed: bool
     observed: float | None
     threshold: str
     expected: float | None = None
+    decided: str | None = None
+    rows_checked: float | None = None
 
 
 def build_check_sql(
@@ -112,7 +123,19 @@ def build_check_sql(
             binds["partition_key"] = partition_key
     elif check_type == "freshness":
         binds["reference_time"] = reference_time(partition_key, now)
-    return CheckQuery(render(TEMPLATES[check_type], **context), binds)
+    sql = render(TEMPLATES[check_type], **context)
+    if not sample and needs_rows_checked(params):
+        if partition_column:
+            binds["partition_key"] = partition_key
+        sql = render(
+            ROWS_CHECKED_TEMPLATE, this=this, partition_column=context["partition_column"], count_query=sql
+        )
+    return CheckQuery(sql, binds)
+
+
+def needs_rows_checked(params: dict[str, Any]) -> bool:
+    """True when a threshold of the check is a share, whose denominator the query must return."""
+    return any("share_gt" in (params.get(key) or {}) for key in THRESHOLD_KEYS)
 
 
 def build_sample_sql(
@@ -158,10 +181,26 @@ def reference_time(partition_key: str | None, now: dt.datetime | None = None) ->
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def judge_row(check_type: str, row: Sequence[Any] | None, params: dict[str, Any]) -> Verdict:
+    """judge() on the row a check query returned: observed, then expected (row_count) or rows_checked."""
+    observed, second = _number_at(row, 0), _number_at(row, 1)
+    if check_type == "row_count":
+        return judge(check_type, observed, params, expected=second)
+    return judge(check_type, observed, params, rows_checked=second)
+
+
 def judge(
-    check_type: str, observed: float | None, params: dict[str, Any], expected: float | None = None
+    check_type: str,
+    observed: float | None,
+    params: dict[str, Any],
+    expected: float | None = None,
+    rows_checked: float | None = None,
 ) -> Verdict:
-    """Decide pass/fail from the observed (and, for reconciliations, expected) number."""
+    """Decide pass/fail from the observed (and, for reconciliations, expected) number.
+
+    Failing-row types with warn_if/error_if are judged like dbt: error_if matches -> failed,
+    else warn_if matches -> warned, else passed. Without thresholds any failing row fails.
+    """
     if check_type == "row_count":
         if params.get("expected_sql"):
             tolerance = float(params.get("tolerance", 0))
@@ -177,7 +216,42 @@ def judge(
     if check_type == "freshness":
         limit = params["max_age_hours"]
         return Verdict(observed is not None and observed <= limit, observed, f"age_hours<={limit}")
-    return Verdict(observed == 0, observed, "failing_rows=0")
+    thresholds = [(key, params[key]) for key in THRESHOLD_KEYS if params.get(key)]
+    if not thresholds:
+        return Verdict(observed == 0, observed, "failing_rows=0")
+    rule = "; ".join(f"{key} {describe_threshold(spec)}" for key, spec in thresholds)
+    for key, spec in thresholds:
+        if observed is None or threshold_matches(spec, observed, rows_checked):
+            return Verdict(False, observed, rule, decided=THRESHOLD_STATUS[key], rows_checked=rows_checked)
+    return Verdict(True, observed, rule, rows_checked=rows_checked)
+
+
+#: What a matching threshold makes of the check; THRESHOLD_KEYS gives the order they are tried.
+THRESHOLD_STATUS = {"error_if": FAILED, "warn_if": WARNED}
+
+
+def describe_threshold(spec: dict[str, Any]) -> str:
+    """A threshold in the words dq_results.threshold uses: failing_rows>N or failing_share>F."""
+    if "count_gt" in spec:
+        return f"failing_rows>{spec['count_gt']}"
+    return f"failing_share>{spec['share_gt']:g}"
+
+
+def failing_share(observed: float, rows_checked: float) -> float:
+    """Failing rows / rows checked. Failing rows with nothing checked (a ``sql`` check's query can
+    return rows of another table) count as an infinite share: every share threshold matches."""
+    if rows_checked <= 0:
+        return 0.0 if observed <= 0 else math.inf
+    return observed / rows_checked
+
+
+def threshold_matches(spec: dict[str, Any], observed: float, rows_checked: float | None) -> bool:
+    """Whether {"count_gt": N} or {"share_gt": F} holds for this many failing (of checked) rows."""
+    if "count_gt" in spec:
+        return observed > spec["count_gt"]
+    if rows_checked is None:
+        raise ValueError("a share threshold needs the number of rows checked (build_check_sql adds it)")
+    return failing_share(observed, rows_checked) > spec["share_gt"]
 
 
 #: Check types a constraint the warehouse enforces can decide without scanning the table.
@@ -193,7 +267,12 @@ def proven_verdict(proof: str) -> Verdict:
 
 
 def status_for(verdict: Verdict, severity: str) -> str:
-    """passed, or failed (severity error: blocks the pipeline) / warned (severity warn: does not)."""
+    """passed, or failed (severity error: blocks the pipeline) / warned (severity warn: does not).
+
+    A verdict decided by thresholds carries its status and ignores severity.
+    """
+    if verdict.decided is not None:
+        return verdict.decided
     if verdict.passed:
         return PASSED
     return WARNED if severity == "warn" else FAILED
@@ -227,6 +306,20 @@ def _json_value(value: Any) -> Any:
     return text
 
 
+def share_note(verdict: Verdict) -> str | None:
+    """'failing share 0.400 = 2 of 5 rows checked' when a share was measured, else None."""
+    if verdict.rows_checked is None or verdict.observed is None:
+        return None
+    share = failing_share(verdict.observed, verdict.rows_checked)
+    return f"failing share {share:.3f} = {_number(verdict.observed)} of {_number(verdict.rows_checked)} rows checked"
+
+
+def _number_at(row: Sequence[Any] | None, index: int) -> float | None:
+    if row is None or len(row) <= index or row[index] is None:
+        return None
+    return float(row[index])
+
+
 def _number(value: float | None) -> str:
     """Counts print as integers, measurements with up to 3 decimals, missing values as NULL."""
     if value is None:
@@ -256,8 +349,11 @@ def format_result(
         f"  check:    {check_type} on {table}, {where}",
         f"  observed: {_number(verdict.observed)}",
         f"  expected: {verdict.threshold}",
-        f"  took:     {duration_seconds:.3f} s",
     ]
+    note = share_note(verdict)
+    if note:
+        lines.append(f"  share:    {note.removeprefix('failing share ')}")
+    lines.append(f"  took:     {duration_seconds:.3f} s")
     if samples:
         lines.append(f"  failing rows (first {len(samples)}, also in dq_results.sample_rows):")
         lines += [f"    {json.dumps(record, ensure_ascii=False)}" for record in samples]

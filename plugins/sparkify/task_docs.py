@@ -43,7 +43,8 @@ CHECK = """\
 #### check
 One mapped task per data-quality check in `config.json` (the map index shows the check's name).
 Every execution is recorded in `dq_results` with the observed value and up to 10 failing rows.
-Severity `error` fails without retry and stops the partition; `warn` only logs.
+Severity `error` fails without retry and stops the partition; `warn` only logs. A check with
+`warn_if`/`error_if` thresholds is judged by those instead (error_if: fails, warn_if: logs).
 """
 
 PUBLISH_STAGING = """\

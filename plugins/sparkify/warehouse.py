@@ -103,6 +103,46 @@ class ConnectionParams:
         return params
 
 
+class QueryRefused(RuntimeError):
+    """The warehouse stopped a read-only query: it tried to write, held several statements or ran too long.
+
+    Raised by :meth:`SqlWarehouse.fetch_read_only` in place of the driver's error, with a message
+    that says which guard stopped it; retrying the same SQL cannot succeed.
+    """
+
+
+#: SQLSTATE -> why the read-only guard stopped the query (same codes on PostgreSQL and Redshift).
+_REFUSALS = {
+    "25006": "it tried to write, and a check may only read",  # read_only_sql_transaction
+    "57014": "it ran past the statement timeout of {timeout:g} s (quality.statement_timeout_seconds)",
+}
+#: The server's words for several statements sent as one prepared (extended-protocol) statement.
+_MULTIPLE_COMMANDS = "cannot insert multiple commands into a prepared statement"
+
+
+def timeout_ms(timeout_seconds: float) -> int:
+    """statement_timeout in whole milliseconds, at least 1 (0 would mean no limit at all)."""
+    return max(1, round(timeout_seconds * 1000))
+
+
+def refusal_reason(exc: BaseException, timeout_seconds: float) -> str | None:
+    """Why the read-only guard stopped a query, or None for any other error (bad SQL, lost connection).
+
+    psycopg errors carry ``sqlstate``; redshift_connector raises with the server's error fields
+    (``C`` code, ``M`` message) as a dict in ``args[0]``.
+    """
+    state = getattr(exc, "sqlstate", None)
+    message = str(exc)
+    fields = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    state = state or fields.get("C")
+    message = str(fields.get("M", message))
+    if state in _REFUSALS:
+        return _REFUSALS[state].format(timeout=timeout_seconds)
+    if _MULTIPLE_COMMANDS in message:
+        return "it holds more than one SQL statement (a ';' outside quotes), and a check must be one statement"
+    return None
+
+
 #: A load that changes at least this share of a table's rows refreshes its statistics at once
 #: (autovacuum's default autovacuum_analyze_scale_factor); smaller ones leave it to autoanalyze.
 ANALYZE_SHARE = 0.1
@@ -148,6 +188,36 @@ class SqlWarehouse:
             cursor.execute(sql, params or {})
             return [d[0] for d in cursor.description or ()], [tuple(r) for r in cursor.fetchall()]
 
+    def read_only_transaction(self, timeout_seconds: float) -> Any:  # pragma: no cover - abstract
+        """A cursor in a READ ONLY transaction whose statements stop after timeout_seconds; rolled back at the end."""
+        raise NotImplementedError
+
+    def _execute_one(self, cursor: Any, sql: str, params: dict[str, Any]) -> None:
+        """Send sql as exactly one statement (extended query protocol: a ';' inside cannot stack a second)."""
+        cursor.execute(sql, params)
+
+    def fetch_read_only(
+        self, sql: str, params: dict[str, Any] | None, *, timeout_seconds: float
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one query that must only read (a data-quality check); return its column names and rows.
+
+        Why: checks run SQL written in config.json and sql/ (``expression``, ``sql``), by people who
+        should not be able to change the warehouse through a check. The query runs as ONE statement
+        in a READ ONLY transaction with a statement timeout, so a write (also one hidden in a
+        function), a stacked ``; DROP TABLE …`` or a query that never ends is stopped by the
+        warehouse itself and raised as :class:`QueryRefused` with the reason.
+        """
+        try:
+            with self.read_only_transaction(timeout_seconds) as cursor:
+                self._execute_one(cursor, sql, params or {})
+                columns = [d[0] for d in cursor.description or ()]
+                return columns, [tuple(row) for row in cursor.fetchall()]
+        except Exception as exc:
+            reason = refusal_reason(exc, timeout_seconds)
+            if reason is None:
+                raise
+            raise QueryRefused(f"query refused: {reason} ({type(exc).__name__}: {exc})") from exc
+
     def constraint_proof(
         self, table: str, check_type: str, columns: Sequence[str], partition_column: str | None = None
     ) -> str | None:
@@ -186,6 +256,20 @@ class PostgresWarehouse(SqlWarehouse):
         with psycopg.connect(**self.params.kwargs(), autocommit=False, application_name="sparkify") as conn:
             with conn.transaction(), conn.cursor() as cursor:
                 yield cursor
+
+    @contextmanager
+    def read_only_transaction(self, timeout_seconds: float) -> Iterator[psycopg.Cursor[Any]]:
+        """READ ONLY + SET LOCAL statement_timeout, always rolled back (a check has nothing to commit)."""
+        with psycopg.connect(**self.params.kwargs(), autocommit=False, application_name="sparkify") as conn:
+            with conn.transaction(force_rollback=True), conn.cursor() as cursor:
+                cursor.execute("SET TRANSACTION READ ONLY")
+                cursor.execute(f"SET LOCAL statement_timeout = {timeout_ms(timeout_seconds)}")
+                yield cursor
+
+    def _execute_one(self, cursor: Any, sql: str, params: dict[str, Any]) -> None:
+        """prepare=True: psycopg sends a query without bind values by the simple-query protocol,
+        which runs every ';'-separated statement in it; a prepared statement holds exactly one."""
+        cursor.execute(sql, params, prepare=True)
 
     def constraint_proof(
         self, table: str, check_type: str, columns: Sequence[str], partition_column: str | None = None
@@ -655,6 +739,27 @@ class RedshiftWarehouse(SqlWarehouse):
         except BaseException:
             conn.rollback()
             raise
+        finally:
+            conn.close()
+
+    @contextmanager
+    def read_only_transaction(self, timeout_seconds: float) -> Iterator[Any]:
+        """SET statement_timeout, BEGIN READ ONLY, the caller's query, ROLLBACK; the session then closes.
+
+        autocommit is on so that redshift_connector does not open a read-write transaction
+        itself before the first statement (it sends its own BEGIN when autocommit is off); the
+        transaction is ours and read-only. redshift_connector only speaks the extended query
+        protocol, so a query with a stacked second statement is refused by the server.
+        """
+        conn = self._open()
+        try:
+            conn.autocommit = True
+            cursor = conn.cursor()
+            cursor.paramstyle = "pyformat"
+            cursor.execute(f"SET statement_timeout TO {timeout_ms(timeout_seconds)}")
+            cursor.execute("BEGIN READ ONLY")
+            yield cursor
+            cursor.execute("ROLLBACK")
         finally:
             conn.close()
 

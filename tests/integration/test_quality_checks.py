@@ -257,3 +257,83 @@ def test_sample_is_capped_at_ten_rows(project: Project) -> None:
                                partition=DIRTY)
     assert_failed(result, record, 16)
     assert len(record["samples"]) == 10
+
+
+# --------------------------------------------------------------------------- thresholds (warn_if / error_if)
+
+OUTSIDE_DAY = {"sql": "quality/songplays_outside_partition.sql"}
+WARN_ANY_ERROR_HALF = {"warn_if": {"count_gt": 0}, "error_if": {"share_gt": 0.5}}
+
+
+def test_share_threshold_warns_on_a_few_and_fails_on_many(project: Project) -> None:
+    # DIRTY: sp7 of its 4 songplays lies outside the day: share 0.25 -> warned, the task succeeds.
+    result, record = run_check(project, "sql", {**OUTSIDE_DAY, **WARN_ANY_ERROR_HALF}, partition=DIRTY)
+    assert result is not None and result["status"] == "warned" and result["rows_checked"] == 4
+    assert (record["status"], record["observed"]) == ("warned", 1)
+    assert record["threshold"] == "error_if failing_share>0.5; warn_if failing_rows>0"
+    assert record["message"] == "failing share 0.250 = 1 of 4 rows checked"
+    assert ids(record["samples"]) == ["sp7"]
+
+    assert_passed(*run_check(project, "sql", {**OUTSIDE_DAY, **WARN_ANY_ERROR_HALF}, partition=CLEAN), observed=0)
+
+    strict = {**OUTSIDE_DAY, "warn_if": {"count_gt": 0}, "error_if": {"share_gt": 0.2}}
+    result, record = run_check(project, "sql", strict, partition=DIRTY)
+    assert_failed(result, record, 1)
+    assert record["threshold"] == "error_if failing_share>0.2; warn_if failing_rows>0"
+
+
+def test_count_threshold_tolerates_up_to_n_failing_rows(project: Project) -> None:
+    params = {"column": "level", "values": ["free", "paid"], "error_if": {"count_gt": 1}}
+    result, record = run_check(project, "accepted_values", params, partition=DIRTY)  # 1 failing row
+    assert result is not None and record["status"] == "passed"
+    assert record["threshold"] == "error_if failing_rows>1" and record["message"] is None
+    result, record = run_check(project, "accepted_values", {**params, "error_if": {"count_gt": 0}}, partition=DIRTY)
+    assert_failed(result, record, 1)
+
+
+def test_table_scoped_share_counts_the_whole_table(project: Project) -> None:
+    params = {"column": "level", "values": ["free", "paid"], "error_if": {"share_gt": 0.1}}
+    result, record = run_check(project, "accepted_values", params, partition=CLEAN, scope="table")
+    assert_failed(result, record, 1)  # 1 of 7 rows: 0.143 > 0.1
+    assert record["message"] == "failing share 0.143 = 1 of 7 rows checked"
+
+
+def test_constraint_proof_still_decides_with_thresholds(project: Project) -> None:
+    params = {"columns": ["songplay_id", "partition_key"], **WARN_ANY_ERROR_HALF}
+    result, record = run_check(project, "not_null", params, partition=DIRTY)
+    assert result is not None and record["status"] == "passed"
+    assert record["threshold"] == "failing_rows=0 (enforced by NOT NULL constraints)"
+
+
+def test_shipped_partition_day_checks_report_stray_events_and_stop_misfiled_files(project: Project) -> None:
+    """The two shipped checks on events outside their file's day, with their config.json thresholds."""
+    day = {CLEAN: 1541073600000, DIRTY: 1541160000000}  # noon UTC of each partition's day
+    project.query("UPDATE staging_events SET ts = %s WHERE partition_key = %s RETURNING 1", (day[CLEAN], CLEAN))
+    project.query("UPDATE staging_events SET ts = %s WHERE partition_key = %s RETURNING 1", (day[DIRTY], DIRTY))
+    # CLEAN: 1 of 5 events is from the next day (a late event in its file) -> warned, loaded, reported.
+    project.query(
+        "UPDATE staging_events SET ts = %s WHERE partition_key = %s AND line_number = 1 RETURNING 1",
+        (day[DIRTY], CLEAN),
+    )
+    # DIRTY: 2 of 3 events are from the day before -> more than half: a misfiled file -> failed.
+    project.query(
+        "UPDATE staging_events SET ts = %s WHERE partition_key = %s AND line_number <= 2 RETURNING 1",
+        (day[CLEAN], DIRTY),
+    )
+    shipped = {kwargs["name"]: kwargs for kwargs in project.config.check_kwargs()}
+
+    def run_shipped(name: str, partition: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        kwargs = shipped[name]
+        return run_check(project, kwargs["check_type"], kwargs["check_params"], partition=partition,
+                         table=kwargs["table"], scope=kwargs["scope"], severity=kwargs["severity"])
+
+    result, record = run_shipped("staging_events_ts_in_partition", CLEAN)
+    assert result is not None and record["status"] == "warned"
+    assert record["message"] == "failing share 0.200 = 1 of 5 rows checked"
+    assert [s["line_number"] for s in record["samples"]] == [1]
+    result, record = run_shipped("staging_events_ts_in_partition", DIRTY)
+    assert_failed(result, record, 2)
+    assert record["message"] == "failing share 0.667 = 2 of 3 rows checked"
+
+    result, record = run_shipped("songplays_in_partition_day", DIRTY)  # sp7: 1 of 4
+    assert result is not None and record["status"] == "warned"

@@ -636,3 +636,150 @@ def test_several_problems_reported_at_once(
         assert fragment in message, message
     assert len(error.problems) == len(expected)
     assert message.count("\n") == len(expected)  # header line + one line per problem
+
+
+# --------------------------------------------------------------------------- strict JSON
+
+
+def test_non_finite_numbers_are_refused_with_their_paths(
+    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
+) -> None:
+    """Python's json reads NaN/Infinity (not JSON) and 1e999 (no float holds it) without a word."""
+    reconcile = next(i for i, c in enumerate(base["checks"]) if "tolerance" in c)
+    base["staging"]["max_rejected_share"] = float("nan")
+    base["source"]["wait_timeout_hours"] = float("inf")
+    base["checks"][reconcile]["tolerance"] = float("-inf")
+    base["dimensions"][2]["key"] = []  # an ordinary problem, reported in the same message
+    path = write(base)  # json.dumps writes NaN, Infinity, -Infinity
+    path.write_text(path.read_text().replace('"max_rejected_share": NaN', '"max_rejected_share": NaN, "x": 1e999'))
+
+    with pytest.raises(ConfigError) as info:
+        load_config(path, sql_dir=sql_dir)
+
+    assert sorted(info.value.problems) == sorted([
+        "$.source.wait_timeout_hours: Infinity is not a valid JSON number",
+        "$.staging.max_rejected_share: NaN is not a valid JSON number",
+        "$.staging.x: 1e999 is too large for a number",
+        f"$.checks[{reconcile}].tolerance: -Infinity is not a valid JSON number",
+        # the schema's view of the bad numbers ('-inf is less than the minimum of 0') is not
+        # repeated; the unknown key x and the empty key still are
+        "$.staging.x: unknown key (allowed: events, max_rejected_share, songs)",
+        "$.dimensions[2].key: must not be empty",
+    ])
+
+
+def test_duplicate_keys_are_refused_with_their_paths(
+    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
+) -> None:
+    """A repeated key silently keeps its last value in Python's json: the file says two things."""
+    base["checks"][3]["dup_marker"] = 1
+    base["dimensions"][1]["dup_marker"] = 2
+    base["top_dup_marker"] = 3
+    base["dimensions"][2]["key"] = []  # an ordinary problem, reported in the same message
+    text = json.dumps(base, indent=2)
+    text = text.replace('"dup_marker": 1', '"name": "renamed", "name": "again"')
+    text = text.replace('"dup_marker": 2', '"mode": "upsert"')
+    text = text.replace('"top_dup_marker": 3', '"warehouse": {"conn_id": "other", "schema": "public"}')
+    path = write({})
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(ConfigError) as info:
+        load_config(path, sql_dir=sql_dir)
+
+    assert info.value.problems == (
+        '$.warehouse: duplicate key "warehouse"',
+        '$.dimensions[1].mode: duplicate key "mode"',
+        '$.checks[3].name: duplicate key "name"',
+        "$.dimensions[2].key: must not be empty",
+    )
+
+
+def test_strict_parsing_keeps_valid_numbers(
+    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
+) -> None:
+    base["staging"]["max_rejected_share"] = 1e-3
+    base["source"]["wait_timeout_hours"] = 12.5
+    cfg = load_config(write(base), sql_dir=sql_dir)
+    assert (cfg.staging.max_rejected_share, cfg.source.wait_timeout_hours) == (0.001, 12.5)
+
+
+# --------------------------------------------------------------------------- quality settings
+
+
+def test_check_statement_timeout(base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path,
+                                 load_bad: Callable[..., ConfigError]) -> None:
+    assert load_config(SHIPPED, sql_dir=sql_dir).quality.statement_timeout_seconds == 60.0
+    base["quality"] = {"statement_timeout_seconds": 2.5}
+    assert load_config(write(base), sql_dir=sql_dir).quality.statement_timeout_seconds == 2.5
+    del base["quality"]
+    assert load_config(write(base), sql_dir=sql_dir).quality.statement_timeout_seconds == 60.0  # the default
+
+    base["quality"] = {"statement_timeout_seconds": 0, "timeout": 5}
+    assert load_bad(base).problems == (
+        "$.quality.timeout: unknown key (allowed: statement_timeout_seconds)",
+        "$.quality.statement_timeout_seconds: 0 is less than or equal to the minimum of 0",
+    )
+
+
+# --------------------------------------------------------------------------- thresholds
+
+
+def test_thresholds_load_and_derive_severity(
+    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
+) -> None:
+    base["checks"] += [
+        {"name": "t_warn", "table": "users", "type": "not_null", "columns": ["level"], "warn_if": {"count_gt": 0}},
+        {"name": "t_both", "table": "songs", "type": "expression", "expression": "duration > 0",
+         "warn_if": {"count_gt": 2}, "error_if": {"share_gt": 0.25}},
+    ]
+    cfg = load_config(write(base), sql_dir=sql_dir)
+    by_name = {c.name: c for c in cfg.checks}
+    assert by_name["t_warn"].severity == "warn"  # can at most warn
+    assert by_name["t_both"].severity == "error"  # can fail
+    assert by_name["t_both"].params == {
+        "expression": "duration > 0", "warn_if": {"count_gt": 2}, "error_if": {"share_gt": 0.25},
+    }
+    shipped = {c.name: c for c in load_config(SHIPPED, sql_dir=sql_dir).checks}
+    for name in ("staging_events_ts_in_partition", "songplays_in_partition_day"):
+        assert shipped[name].params["warn_if"] == {"count_gt": 0}
+        assert shipped[name].params["error_if"] == {"share_gt": 0.5}
+
+
+def test_bad_thresholds_are_reported_with_their_paths(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError]
+) -> None:
+    n = len(base["checks"])
+    base["checks"] += [
+        {"name": "b0", "table": "songs", "type": "row_count", "min": 1, "warn_if": {"count_gt": 0}},
+        {"name": "b1", "table": "songplays", "type": "freshness", "column": "start_time", "max_age_hours": 1,
+         "error_if": {"count_gt": 0}},
+        {"name": "b2", "table": "users", "type": "unique", "columns": ["user_id"], "error_if": {}},
+        {"name": "b3", "table": "users", "type": "unique", "columns": ["user_id"],
+         "error_if": {"count_gt": 1, "share_gt": 0.1}},
+        {"name": "b4", "table": "users", "type": "unique", "columns": ["user_id"], "warn_if": {"count_gt": -1}},
+        {"name": "b5", "table": "users", "type": "unique", "columns": ["user_id"], "warn_if": {"share_gt": 1}},
+        {"name": "b6", "table": "users", "type": "unique", "columns": ["user_id"], "warn_if": {"count_gte": 1}},
+        {"name": "b7", "table": "users", "type": "unique", "columns": ["user_id"], "warn_if": "> 0"},
+        {"name": "b8", "table": "users", "type": "unique", "columns": ["user_id"], "warn_if": {"count_gt": 0},
+         "severity": "error"},
+    ]
+    shape = (
+        'a threshold is {"count_gt": N} (more than N failing rows, N an integer >= 0) or '
+        '{"share_gt": F} (failing rows / rows checked above F, 0 <= F < 1)'
+    )
+    none = (
+        "warn_if/error_if judge failing rows, and this check type has none (it measures one number: "
+        "use min/max/tolerance or max_age_hours, with severity)"
+    )
+    assert sorted(load_bad(base).problems) == sorted([
+        f"$.checks[{n}].warn_if: {none}",
+        f"$.checks[{n + 1}].error_if: {none}",
+        f"$.checks[{n + 2}].error_if: {shape}",
+        f"$.checks[{n + 3}].error_if: {shape}",
+        f"$.checks[{n + 4}].warn_if.count_gt: -1 is less than the minimum of 0",
+        f"$.checks[{n + 5}].warn_if.share_gt: 1 is greater than or equal to the maximum of 1",
+        f"$.checks[{n + 6}].warn_if.count_gte: unknown key (allowed: count_gt, share_gt)",
+        f"$.checks[{n + 7}].warn_if: '> 0' is not of type 'object'",
+        f"$.checks[{n + 8}].severity: not allowed with warn_if: the thresholds decide "
+        "(error_if matches: failed; else warn_if matches: warned; else passed)",
+    ])

@@ -17,7 +17,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from sparkify.config import REPO_ROOT, SQL_DIR, ConfigError, load_config
+from sparkify.config import REPO_ROOT, SCHEMA_PATH, SQL_DIR, ConfigError, load_config
 from sparkify.ddl import ddl_columns, table_columns
 from sparkify.quality import (
     SAMPLE_JSON_CHARS,
@@ -29,8 +29,10 @@ from sparkify.quality import (
     build_sample_sql,
     format_result,
     judge,
+    judge_row,
     sample_json,
     sample_records,
+    share_note,
     status_for,
 )
 
@@ -329,3 +331,97 @@ def test_reconciliation_params_reach_the_operator(write_config) -> None:
     config = load_config(SHIPPED)
     check = next(c for c in config.checks if c.name == "songplays_match_staged_events")
     assert check.params == {"expected_sql": "quality/expected_songplays.sql", "tolerance": 0}
+
+
+# --------------------------------------------------------------------------- thresholds (warn_if / error_if)
+
+SHIPPED_THRESHOLDS = {"warn_if": {"count_gt": 0}, "error_if": {"share_gt": 0.5}}
+
+
+class TestThresholds:
+    @pytest.mark.parametrize(
+        ("observed", "rows_checked", "status"),
+        [
+            (0, 10, "passed"),
+            (1, 10, "warned"),  # any failing row warns
+            (5, 10, "warned"),  # exactly half is not above 0.5
+            (6, 10, "failed"),  # above half: a misfiled file, not stray events
+            (0, 0, "passed"),  # nothing checked, nothing failing
+            (1, 0, "failed"),  # failing rows but none checked: an unbounded share
+        ],
+    )
+    def test_error_if_then_warn_if_then_passed(self, observed: float, rows_checked: float, status: str) -> None:
+        verdict = judge("expression", observed, SHIPPED_THRESHOLDS, rows_checked=rows_checked)
+        # severity is ignored once thresholds decide: "error" would otherwise fail every failing row
+        assert status_for(verdict, "error") == status_for(verdict, "warn") == status
+        assert verdict.threshold == "error_if failing_share>0.5; warn_if failing_rows>0"
+        assert verdict.rows_checked == rows_checked
+
+    def test_count_thresholds_and_one_sided_rules(self) -> None:
+        only_error = {"error_if": {"count_gt": 3}}
+        assert status_for(judge("unique", 3, only_error), "error") == "passed"
+        assert status_for(judge("unique", 4, only_error), "error") == "failed"
+        only_warn = {"warn_if": {"count_gt": 0}}
+        assert status_for(judge("not_null", 10**6, only_warn), "warn") == "warned"  # never fails
+        assert judge("not_null", 1, only_warn).threshold == "warn_if failing_rows>0"
+
+    def test_without_thresholds_severity_decides_as_before(self) -> None:
+        verdict = judge("relationship", 1, {"column": "user_id"})
+        assert (verdict.decided, verdict.threshold) == (None, "failing_rows=0")
+        assert status_for(verdict, "error") == "failed" and status_for(verdict, "warn") == "warned"
+
+    def test_a_share_needs_the_rows_checked(self) -> None:
+        with pytest.raises(ValueError, match="rows checked"):
+            judge("expression", 1, SHIPPED_THRESHOLDS)
+
+    def test_share_note_and_report(self) -> None:
+        verdict = judge("sql", 2, SHIPPED_THRESHOLDS, rows_checked=5)
+        assert share_note(verdict) == "failing share 0.400 = 2 of 5 rows checked"
+        assert share_note(judge("sql", 2, {"warn_if": {"count_gt": 0}})) is None
+        text = format_result(
+            name="n", check_type="sql", table="songplays", scope="partition", partition_key="2018-11-02",
+            severity="error", status="warned", verdict=verdict, samples=None, duration_seconds=0.1,
+        )
+        assert "  expected: error_if failing_share>0.5; warn_if failing_rows>0\n  share:    0.400 = 2 of 5" in text
+
+    def test_judge_row_reads_rows_checked_or_expected(self) -> None:
+        assert judge_row("sql", (2, 5), SHIPPED_THRESHOLDS).rows_checked == 5
+        reconciled = judge_row("row_count", (4, 3), {"expected_sql": "x.sql", "tolerance": 0})
+        assert (reconciled.expected, reconciled.rows_checked, reconciled.passed) == (3, None, False)
+
+
+def threshold_types() -> list[str]:
+    """Check types whose schema branch accepts warn_if/error_if (the schema is where that is declared)."""
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return sorted(
+        branch["if"]["properties"]["type"]["const"]
+        for branch in schema["$defs"]["check"]["allOf"]
+        if branch["then"]["properties"].get("warn_if") == {"$ref": "#/$defs/threshold"}
+    )
+
+
+def test_thresholds_apply_to_failing_row_types_only() -> None:
+    assert set(threshold_types()) == set(TEMPLATES) - {"row_count", "freshness"}
+
+
+class TestRowsCheckedSql:
+    @pytest.mark.parametrize("check_type", threshold_types())
+    @pytest.mark.parametrize("scoped", [True, False])
+    def test_share_threshold_adds_rows_checked_to_the_same_statement(self, check_type: str, scoped: bool) -> None:
+        params = {**PARAMS[check_type], **SHIPPED_THRESHOLDS}
+        query = build(check_type, sample=False, scoped=scoped, params=params)
+        statement = parse(query.sql)
+        assert statement.named_selects == ["observed", "rows_checked"]
+        plain = build(check_type, sample=False, scoped=scoped)
+        assert plain.sql in query.sql  # the failing-row count is unchanged, only wrapped
+        assert set(PLACEHOLDER.findall(query.sql)) <= set(query.params)
+        rows_checked = re.search(r"\(\s*SELECT COUNT\(\*\)\s*FROM \"s\".\"songplays\"\s*(.*?)\) AS rows_checked",
+                                 query.sql, re.S)
+        assert rows_checked, query.sql
+        assert ('"partition_key" = %(partition_key)s' in rows_checked.group(1)) is scoped
+
+    def test_count_thresholds_and_samples_keep_the_plain_query(self) -> None:
+        params = {**PARAMS["expression"], "warn_if": {"count_gt": 0}, "error_if": {"count_gt": 9}}
+        assert build("expression", sample=False, params=params) == build("expression", sample=False)
+        sample = build("expression", sample=True, params={**PARAMS["expression"], **SHIPPED_THRESHOLDS})
+        assert "rows_checked" not in sample.sql

@@ -27,12 +27,14 @@ from sparkify.warehouse import (
     EVENT_JSON_FIELDS,
     SONG_JSON_FIELDS,
     CopyOptions,
+    QueryRefused,
     RedshiftWarehouse,
     build_jsonpaths,
     build_redshift_copy_sql,
     build_redshift_upsert_sql,
     copy_options_from_extra,
     redshift_table_ddl,
+    timeout_ms,
 )
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "redshift"
@@ -279,3 +281,82 @@ def test_redshift_never_treats_constraints_as_proof(recorded) -> None:
     assert warehouse.constraint_proof("songplays", "unique", ["songplay_id"]) is None
     assert warehouse.constraint_proof("songplays", "not_null", ["songplay_id"]) is None
     assert log == []  # not even a catalog query
+
+
+class TestReadOnlyChecks:
+    """Check queries run as one statement in a READ ONLY transaction with a statement timeout."""
+
+    def test_statements_around_a_check_query(self, recorded: Any) -> None:
+        warehouse, log, events = recorded
+        query = 'SELECT COUNT(*) AS observed FROM "sparkify"."users" WHERE "level" = %(p)s'
+        warehouse.fetch_read_only(query, {"p": "x"}, timeout_seconds=2.5)
+        assert log == [
+            ("SET statement_timeout TO 2500", None),
+            ("BEGIN READ ONLY", None),
+            (query, {"p": "x"}),
+            ("ROLLBACK", None),
+        ]
+        assert events == ["close"]  # nothing committed
+
+    def test_autocommit_keeps_the_driver_from_opening_a_read_write_transaction(self, recorded: Any) -> None:
+        """redshift_connector sends its own BEGIN before the first statement unless autocommit is on."""
+        warehouse, _, _ = recorded
+        opened: list[RecordingConnection] = []
+        original = warehouse._connect
+        warehouse._connect = lambda: opened.append(original()) or opened[-1]
+        with warehouse.read_only_transaction(60) as cursor:
+            assert opened[0].autocommit is True
+            assert cursor.paramstyle == "pyformat"
+
+    @pytest.mark.parametrize(
+        ("fields", "reason"),
+        [
+            ({"C": "25006", "M": "cannot execute DROP TABLE in a read-only transaction"},
+             "it tried to write, and a check may only read"),
+            ({"C": "57014", "M": "Query (123) cancelled on user's request"},
+             "it ran past the statement timeout of 1.5 s (quality.statement_timeout_seconds)"),
+            ({"C": "42601", "M": "cannot insert multiple commands into a prepared statement"},
+             "it holds more than one SQL statement"),
+        ],
+    )
+    def test_server_refusals_become_query_refused(self, recorded: Any, fields: dict[str, str], reason: str) -> None:
+        import redshift_connector
+
+        warehouse, log, events = recorded
+
+        def refusing_connect() -> RecordingConnection:
+            conn = RecordingConnection(log, events)
+            cursor = conn.cursor()
+
+            def execute(sql: str, params: Any = None) -> None:
+                log.append((sql, params))
+                if sql.startswith("SELECT"):
+                    raise redshift_connector.ProgrammingError({"S": "ERROR", **fields})
+
+            cursor.execute = execute  # type: ignore[method-assign]
+            conn.cursor = lambda: cursor  # type: ignore[method-assign]
+            return conn
+
+        warehouse._connect = refusing_connect
+        with pytest.raises(QueryRefused, match=f"^query refused: {re.escape(reason)}"):
+            warehouse.fetch_read_only("SELECT 1", None, timeout_seconds=1.5)
+        assert [sql for sql, _ in log] == ["SET statement_timeout TO 1500", "BEGIN READ ONLY", "SELECT 1"]
+        assert events == ["close"]  # closing the session ends the aborted transaction
+
+    def test_other_errors_pass_through(self, recorded: Any) -> None:
+        import redshift_connector
+
+        warehouse, log, events = recorded
+        conn = RecordingConnection(log, events)
+        cursor = conn.cursor()
+        error = redshift_connector.ProgrammingError({"S": "ERROR", "C": "42703", "M": 'column "x" does not exist'})
+        cursor.execute = lambda sql, params=None: (_ for _ in ()).throw(error) if sql == "SELECT x" else None
+        conn.cursor = lambda: cursor  # type: ignore[method-assign]
+        warehouse._connect = lambda: conn
+        with pytest.raises(redshift_connector.ProgrammingError):
+            warehouse.fetch_read_only("SELECT x", None, timeout_seconds=1)
+
+
+def test_timeout_is_whole_milliseconds_never_zero() -> None:
+    assert timeout_ms(60) == 60000
+    assert timeout_ms(0.0001) == 1  # 0 would mean no limit

@@ -19,7 +19,7 @@ from sqlglot import exp
 from sparkify.config import SCHEMA_PATH, SQL_DIR, Config, load_config
 from sparkify.parsing import EVENT_COLUMNS, REJECT_COLUMNS, SONG_COLUMNS
 from sparkify.project import MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, all_tables, ddl_statements, model_context
-from sparkify.quality import TEMPLATES, CheckQuery, Verdict, build_check_sql, judge
+from sparkify.quality import TEMPLATES, CheckQuery, Verdict, build_check_sql, judge, needs_rows_checked
 from sparkify.sqlfiles import qualified, quote_ident, render
 from sparkify.warehouse import UPSERT_MODES, build_copy_sql, build_delete_partition_sql, build_upsert_sql
 
@@ -487,5 +487,7 @@ class TestProject:
             )
             statement = parse(query.sql)
             expected = ["observed", "expected"] if "expected_sql" in c.params else ["observed"]
+            if needs_rows_checked(c.params):  # a share threshold: failing rows / rows checked
+                expected = ["observed", "rows_checked"]
             assert statement.named_selects == expected, c.name
             assert set(PLACEHOLDER.findall(query.sql)) == set(query.params), c.name

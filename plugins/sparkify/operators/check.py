@@ -20,10 +20,11 @@ from sparkify.quality import (
     build_check_sql,
     build_sample_sql,
     format_result,
-    judge,
+    judge_row,
     proven_verdict,
     sample_json,
     sample_records,
+    share_note,
     status_for,
 )
 from sparkify.warehouse import PostgresWarehouse
@@ -37,6 +38,8 @@ class DataQualityCheckOperator(BaseOperator):
     as a readable block, so *why* a check failed is visible without a SQL shell. Failing rows are
     only fetched when the check fails, so passing checks cost a single aggregate query.
     A failing ``warn`` check logs a warning and succeeds, so it never blocks the pipeline.
+    A check with ``warn_if``/``error_if`` in its params is judged by those instead of severity
+    (error_if matches: failed; else warn_if matches: warned; else passed).
     """
 
     template_fields = ("partition_key",)
@@ -79,6 +82,8 @@ class DataQualityCheckOperator(BaseOperator):
             "tables": model_context(config, warehouse),
         }
         this = warehouse.table(self.table)
+        # Check SQL comes from config.json and sql/: it runs read-only, one statement, time-limited.
+        timeout = config.quality.statement_timeout_seconds
         samples: list[dict[str, Any]] | None = None
         try:
             proof = None
@@ -90,13 +95,13 @@ class DataQualityCheckOperator(BaseOperator):
                 verdict = proven_verdict(proof)
             else:
                 query = build_check_sql(self.check_type, this, self.check_params, **query_args)
-                row = warehouse.fetch_one(query.sql, query.params)
-                verdict = judge(self.check_type, _float(row, 0), self.check_params, _float(row, 1))
+                _, rows = warehouse.fetch_read_only(query.sql, query.params, timeout_seconds=timeout)
+                verdict = judge_row(self.check_type, rows[0] if rows else None, self.check_params)
             status = status_for(verdict, self.severity)
             if status != PASSED:
                 sample = build_sample_sql(self.check_type, this, self.check_params, **query_args)
                 if sample is not None:
-                    columns, rows = warehouse.fetch_all(sample.sql, sample.params)
+                    columns, rows = warehouse.fetch_read_only(sample.sql, sample.params, timeout_seconds=timeout)
                     samples = sample_records(columns, rows)
         except Exception as exc:
             # A check that cannot run (bad expression, missing table) is recorded too, then
@@ -120,7 +125,8 @@ class DataQualityCheckOperator(BaseOperator):
             samples=samples,
             duration_seconds=duration,
         )
-        self._record(warehouse, context, checked_at, partition_key, status, verdict, samples, duration, None)
+        note = share_note(verdict)  # the measured share, next to the rule in dq_results.threshold
+        self._record(warehouse, context, checked_at, partition_key, status, verdict, samples, duration, note)
         if status == PASSED:
             self.log.info("%s", report)
         elif status == WARNED:
@@ -136,6 +142,7 @@ class DataQualityCheckOperator(BaseOperator):
             "observed": verdict.observed,
             "expected": verdict.expected,
             "threshold": verdict.threshold,
+            "rows_checked": verdict.rows_checked,
             "failing_rows_sampled": len(samples or ()),
         }
 
@@ -180,12 +187,6 @@ class DataQualityCheckOperator(BaseOperator):
         if self.table == config.fact.name:
             return config.fact.partition_column
         return "partition_key"
-
-
-def _float(row: tuple[Any, ...] | None, index: int) -> float | None:
-    if row is None or len(row) <= index or row[index] is None:
-        return None
-    return float(row[index])
 
 
 def _run_identity(context: Any) -> tuple[str, str, int | None]:
