@@ -54,7 +54,7 @@ def project(make_project, tmp_path: Path) -> Project:
          " VALUES (%s, %s, %s, %s, %s, %s)", SONGPLAYS),
         ("INSERT INTO users (user_id, level, last_event_ts) VALUES (%s, %s, %s)", USERS),
         ("INSERT INTO staging_events (partition_key, line_number, page, user_id, source_key, ts, record_in_line)"
-         " VALUES (%s, %s, %s, %s, 'k', 0, 1)", EVENTS),
+         " VALUES (%s, %s, %s, %s, 'k', %s, 1)", [(*event, event[1]) for event in EVENTS]),  # ts = line: distinct
     ]
     for sql, values in rows:
         for value in values:
