@@ -342,3 +342,23 @@ def test_no_byte_sequence_stops_staging_or_the_transform(property_project, splic
         (DAY,),
     )
     assert project.scalar("SELECT COUNT(*) FROM songplays WHERE partition_key = %s", (DAY,)) == expected
+
+
+def test_generated_late_events_and_blank_lines_are_loaded_counted_and_reported(
+    make_project, generator, tmp_path: Path
+) -> None:
+    out = tmp_path / "src"
+    shapes = generator.RareShapes(late_events=3, blank_lines=5)
+    counts = generator.generate(out, dt.date(2018, 11, 1), dt.date(2018, 11, 1), 20, 300, 20, 0.3, 5, shapes)
+    project = make_project(out)
+    staged = project.stage(DAY)["events"]
+    project.transform(DAY)  # late events are valid: only warn-severity checks report them
+
+    assert (staged["blank_lines"], staged["rejected"]) == (5, 0)
+    assert staged["rows_loaded"] == counts["events"] + 3
+    outside = project.scalar(
+        "SELECT COUNT(*) FROM songplays WHERE CAST(start_time AS DATE) <> CAST(partition_key AS DATE)"
+    )
+    assert outside == 3
+    assert check_results(project, "staging_events_ts_in_partition")[-1][:2] == ("warned", 3.0)
+    assert check_results(project, "songplays_in_partition_day")[-1][:2] == ("warned", 3.0)

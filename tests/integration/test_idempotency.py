@@ -89,3 +89,38 @@ def test_restaging_replaces_only_its_partition(make_project, sample) -> None:
     project.stage("2018-11-02")
     assert dict(project.query("SELECT partition_key, COUNT(*) FROM staging_events GROUP BY 1")) == per_day
     assert sorted(per_day) == days(1, 3)
+
+
+def test_restaging_a_replaced_day_keeps_exactly_its_new_objects(make_project, generator, tmp_path: Path) -> None:
+    """A corrected day (the object replaced by a smaller one under another name) re-stages to exactly
+    the new object's records: nothing of the old object survives in staging, rejections or the fact.
+
+    Asserted on rows, so a re-stage that forgot to delete the partition first cannot pass by way of
+    a primary-key error (the two objects' keys differ, nothing would collide)."""
+    out = tmp_path / "src"
+    generator.generate(out, START, START, users=20, events_per_day=300, songs=20, match_share=0.2, seed=3)
+    day_dir = out / "log_data" / "2018" / "11"
+    old = day_dir / "2018-11-01-events.json"
+    lines = old.read_bytes().split(b"\n")
+    old.write_bytes(b"\n".join([*lines, b"{not json"]))
+    project = make_project(out)
+    project.stage("2018-11-01")
+    project.transform("2018-11-01", run_checks=False)
+    assert project.scalar("SELECT COUNT(*) FROM rejected_lines") == 1
+
+    old.unlink()
+    (day_dir / "2018-11-01-events-corrected.json").write_bytes(b"\n".join(lines[:100]))
+    result = project.stage("2018-11-01")["events"]
+    project.transform("2018-11-01", run_checks=False)
+
+    assert (result["rows_loaded"], result["rejected"]) == (100, 0)
+    assert project.query("SELECT DISTINCT source_key FROM staging_events") == [
+        ("log_data/2018/11/2018-11-01-events-corrected.json",)
+    ]
+    assert project.scalar("SELECT COUNT(*) FROM staging_events") == 100
+    assert project.scalar("SELECT COUNT(*) FROM rejected_lines") == 0
+    expected = project.scalar(
+        "SELECT COUNT(DISTINCT (user_id, session_id, item_in_session, ts)) FROM staging_events"
+        " WHERE page = 'NextSong' AND user_id <> ''"
+    )
+    assert project.scalar("SELECT COUNT(*) FROM songplays") == expected > 0
