@@ -8,7 +8,7 @@ UV_VERSION := $(shell sed -n "s/^uv==//p" requirements-dev.txt)
 STAMP := $(VENV)/.requirements.stamp
 ARGS ?=
 
-.PHONY: help venv demo test down psql lint backfill status bench bench-airflow
+.PHONY: help venv demo test down psql lint backfill status bench bench-airflow bench-hostile
 
 help:
 	@echo "make demo   backfill the sample month on the local stack and print a summary"
@@ -19,6 +19,7 @@ help:
 	@echo "make status [START=… END=…]   per partition: staged, rejected, runs, failed checks"
 	@echo "make lint   ruff check . and sqlfluff on sql/ (scripts/lint_sql.py)"
 	@echo "make bench-airflow   orchestration overhead of a 30-partition staging backfill, before/after tuning"
+	@echo "make bench-hostile   peak RSS staging ~1 GB of garbage lines and of blank lines (bench/RESULTS-hostile.md)"
 
 venv: $(STAMP)
 
@@ -78,3 +79,12 @@ bench-airflow: venv
 	$(OVERHEAD_ENV) bash -c '. scripts/test-env.sh \
 	  && trap "scripts/airflow.sh stop; scripts/postgres.sh stop" EXIT \
 	  && $(VENV)/bin/python bench/airflow_overhead.py $(ARGS)'
+
+# Hostile input (bench/hostile_memory.py): peak RSS of staging a ~1 GB day of garbage lines and one
+# of blank lines, generated under /var/tmp and deleted afterwards. Own stack (.state/bench-hostile,
+# Postgres $(HOSTILE_PG_PORT), folder source, no S3/Airflow); the trap stops its Postgres.
+HOSTILE_PG_PORT ?= 55800
+bench-hostile: venv
+	export SPARKIFY_STATE="$(CURDIR)/.state/bench-hostile" SPARKIFY_PG_PORT=$(HOSTILE_PG_PORT) \
+	  && trap 'scripts/postgres.sh stop' EXIT \
+	  && scripts/postgres.sh start && . scripts/env.sh && $(VENV)/bin/python bench/hostile_memory.py $(ARGS)
