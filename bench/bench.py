@@ -107,7 +107,8 @@ def profile_staging(url: str, path: Path, lines_wanted: int = 200_000) -> dict[s
     from psycopg.adapt import Transformer
 
     from sparkify.parsing import EVENT_COLUMNS, iter_lines, parse_events
-    from sparkify.warehouse import PostgresWarehouse, build_copy_sql
+    from sparkify.warehouse.postgres import PostgresWarehouse
+    from sparkify.warehouse.sql import build_copy_sql
 
     with path.open("rb") as handle:
         data = b"".join(handle.readline() for _ in range(lines_wanted))

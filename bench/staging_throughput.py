@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO / "plugins"))
 from sparkify.parsing import EVENT_COLUMNS, iter_lines, parse_events  # noqa: E402
 from sparkify.sources import FolderSource  # noqa: E402
 from sparkify.sqlfiles import render  # noqa: E402
-from sparkify.warehouse import build_copy_sql  # noqa: E402
+from sparkify.warehouse.sql import build_copy_sql  # noqa: E402
 
 SQL_PARSE = """
 INSERT INTO bench.staging_events ({columns})

@@ -136,10 +136,15 @@ class SourceConfig:
 
 @dataclass(frozen=True, slots=True)
 class WarehouseConfig:
-    """Airflow connection of the warehouse and the schema all tables live in."""
+    """Airflow connection of the warehouse and the schema all tables live in.
+
+    ``redshift_copy``: COPY settings (iam_role, region, maxerror, jsonpaths_prefix) a Redshift
+    warehouse needs; None on PostgreSQL.
+    """
 
     conn_id: str
     schema: str
+    redshift_copy: dict[str, Any] | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -747,7 +752,9 @@ def _build(
             allow_empty_partitions=bool(source.get("allow_empty_partitions", False)),
         ),
         warehouse=WarehouseConfig(
-            conn_id=warehouse["conn_id"], schema=warehouse["schema"]
+            conn_id=warehouse["conn_id"],
+            schema=warehouse["schema"],
+            redshift_copy=copy.deepcopy(warehouse.get("redshift_copy")),
         ),
         staging=StagingConfig(
             events_table=staging["events"]["table"],

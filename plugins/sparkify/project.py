@@ -7,11 +7,13 @@ config entry to a quoted, schema-qualified table exists in exactly one place.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sparkify.config import SQL_DIR, Config
 from sparkify.sqlfiles import quote_ident, render
-from sparkify.warehouse import PostgresWarehouse, warehouse_for
+
+if TYPE_CHECKING:
+    from sparkify.warehouse import Warehouse
 
 MANIFEST_TABLE = "load_manifest"
 REJECTED_TABLE = "rejected_lines"
@@ -31,9 +33,11 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
-def open_warehouse(config: Config) -> PostgresWarehouse:
+def open_warehouse(config: Config) -> Warehouse:
     """The adapter for the configured warehouse connection."""
-    return warehouse_for(config.warehouse.conn_id, config.warehouse.schema)
+    from sparkify.warehouse import warehouse_for  # the adapters import this module's table names
+
+    return warehouse_for(config.warehouse)
 
 
 def all_tables(config: Config) -> list[str]:
@@ -41,7 +45,7 @@ def all_tables(config: Config) -> list[str]:
     return [MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, *config.table_names()]
 
 
-def model_context(config: Config, warehouse: PostgresWarehouse, this: str | None = None) -> dict[str, str]:
+def model_context(config: Config, warehouse: Warehouse, this: str | None = None) -> dict[str, str]:
     """Jinja context for sql/ files: each table name -> its qualified name, plus `this`."""
     context = {name: warehouse.table(name) for name in all_tables(config)}
     if this is not None:
@@ -49,7 +53,7 @@ def model_context(config: Config, warehouse: PostgresWarehouse, this: str | None
     return context
 
 
-def index_statements(config: Config, warehouse: PostgresWarehouse) -> list[str]:
+def index_statements(config: Config, warehouse: Warehouse) -> list[str]:
     """CREATE INDEX IF NOT EXISTS from sql/ddl/indexes/<table>.sql, for the tables that have one.
 
     Why: per-partition statements on tables keyed by something else (songplays by
@@ -64,6 +68,6 @@ def index_statements(config: Config, warehouse: PostgresWarehouse) -> list[str]:
     return statements
 
 
-def ddl_statements(config: Config, warehouse: PostgresWarehouse) -> list[str]:
+def ddl_statements(config: Config, warehouse: Warehouse) -> list[str]:
     """CREATE TABLE IF NOT EXISTS for every table, from sql/ddl/<table>.sql."""
     return [render(f"ddl/{name}.sql", **model_context(config, warehouse, name)) for name in all_tables(config)]

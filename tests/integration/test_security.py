@@ -19,7 +19,7 @@ import pytest
 
 from sparkify.config import REPO_ROOT
 from sparkify.sqlfiles import quote_ident
-from sparkify.warehouse import build_delete_partition_sql
+from sparkify.warehouse.sql import build_delete_partition_sql
 from tests.security_helpers import files_text, leaks, stack_secrets
 
 

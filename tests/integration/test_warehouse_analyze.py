@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 
 from sparkify.project import open_warehouse
-from sparkify.warehouse import ANALYZE_SHARE
+from sparkify.warehouse.postgres import ANALYZE_SHARE
 
 
 def test_analyze_runs_for_new_tables_and_big_loads_only(make_project, tmp_path: Path) -> None:

@@ -10,12 +10,6 @@ import tracemalloc
 
 import pytest
 
-from sparkify.operators.stage_events import (
-    LineCount,
-    build_partition_counts_sql,
-    describe_rejections,
-    quarantine_failure,
-)
 from sparkify.parsing import (
     MAX_LINE_BYTES,
     RAW_TEXT_LIMIT,
@@ -26,6 +20,12 @@ from sparkify.parsing import (
     iter_lines,
     parse_events,
     parse_songs,
+)
+from sparkify.staging import (
+    LineCount,
+    build_partition_counts_sql,
+    describe_rejections,
+    quarantine_failure,
 )
 
 KEY = "log_data/2018/11/2018-11-01-events.json"

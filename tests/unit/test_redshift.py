@@ -21,20 +21,19 @@ from sqlglot import exp
 
 from sparkify.config import Config, load_config
 from sparkify.project import ddl_statements, model_context
-from sparkify.s3copy import build_copy_manifest
 from sparkify.sqlfiles import render
-from sparkify.warehouse import (
+from sparkify.warehouse.base import QueryRefused, timeout_ms
+from sparkify.warehouse.redshift import RedshiftWarehouse
+from sparkify.warehouse.redshift_sql import (
     EVENT_JSON_FIELDS,
     SONG_JSON_FIELDS,
     CopyOptions,
-    QueryRefused,
-    RedshiftWarehouse,
+    build_copy_manifest,
     build_jsonpaths,
     build_redshift_copy_sql,
     build_redshift_upsert_sql,
-    copy_options_from_extra,
+    copy_options,
     redshift_table_ddl,
-    timeout_ms,
 )
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "redshift"
@@ -268,11 +267,13 @@ class TestBuilders:
         assert redshift_table_ddl(users).endswith("DISTSTYLE ALL SORTKEY (user_id)")
         assert redshift_table_ddl(other) == other
 
-    def test_copy_options_from_extra(self) -> None:
-        options = copy_options_from_extra("rs", {"copy_iam_role": ROLE, "copy_region": "eu-west-1", "copy_maxerror": 5})
+    def test_copy_options_from_config(self) -> None:
+        options = copy_options({"iam_role": ROLE, "region": "eu-west-1", "maxerror": 5}, "rs")
         assert options == CopyOptions(ROLE, "eu-west-1", 5, "")
-        with pytest.raises(ValueError, match="copy_iam_role"):
-            copy_options_from_extra("rs", {})
+        assert copy_options({"iam_role": ROLE}, "rs") == CopyOptions(ROLE, "us-east-1", 1000, "")
+        for missing in (None, {}):
+            with pytest.raises(ValueError, match=r"warehouse\.redshift_copy\.iam_role"):
+                copy_options(missing, "rs")
 
 
 def test_redshift_never_treats_constraints_as_proof(recorded) -> None:

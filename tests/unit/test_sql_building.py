@@ -21,7 +21,7 @@ from sparkify.parsing import EVENT_COLUMNS, REJECT_COLUMNS, SONG_COLUMNS
 from sparkify.project import MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, all_tables, ddl_statements, model_context
 from sparkify.quality import TEMPLATES, CheckQuery, Verdict, build_check_sql, judge, needs_rows_checked
 from sparkify.sqlfiles import qualified, quote_ident, render
-from sparkify.warehouse import UPSERT_MODES, build_copy_sql, build_delete_partition_sql, build_upsert_sql
+from sparkify.warehouse.sql import UPSERT_MODES, build_copy_sql, build_delete_partition_sql, build_upsert_sql
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 

@@ -27,7 +27,7 @@ from sparkify.quality import (
     share_note,
     status_for,
 )
-from sparkify.warehouse import PostgresWarehouse
+from sparkify.warehouse import Warehouse
 
 
 class DataQualityCheckOperator(BaseOperator):
@@ -148,7 +148,7 @@ class DataQualityCheckOperator(BaseOperator):
 
     def _record(
         self,
-        warehouse: PostgresWarehouse,
+        warehouse: Warehouse,
         context: Any,
         checked_at: dt.datetime,
         partition_key: str | None,

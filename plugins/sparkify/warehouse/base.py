@@ -1,0 +1,185 @@
+"""The warehouse interface: the abstract base every adapter implements, and what they share.
+
+Concurrency: every write takes a transaction-scoped lock named after what it writes (a table,
+or a table + partition), so concurrent partition runs never race on unique keys and two runs of
+the same partition serialise instead of failing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
+
+from sparkify.sqlfiles import qualified, quote_ident
+
+if TYPE_CHECKING:
+    from sparkify.config import Config
+    from sparkify.staging import StagedPartition
+
+class QueryRefused(RuntimeError):
+    """The warehouse stopped a read-only query: it tried to write, held several statements or ran too long.
+
+    Raised by :meth:`Warehouse.fetch_read_only` in place of the driver's error, with a message
+    that says which guard stopped it; retrying the same SQL cannot succeed.
+    """
+
+
+#: SQLSTATE -> why the read-only guard stopped the query (same codes on PostgreSQL and Redshift).
+_REFUSALS = {
+    "25006": "it tried to write, and a check may only read",  # read_only_sql_transaction
+    "57014": "it ran past the statement timeout of {timeout:g} s (quality.statement_timeout_seconds)",
+}
+#: The server's words for several statements sent as one prepared (extended-protocol) statement.
+_MULTIPLE_COMMANDS = "cannot insert multiple commands into a prepared statement"
+
+
+def timeout_ms(timeout_seconds: float) -> int:
+    """statement_timeout in whole milliseconds, at least 1 (0 would mean no limit at all)."""
+    return max(1, round(timeout_seconds * 1000))
+
+
+def refusal_reason(exc: BaseException, timeout_seconds: float) -> str | None:
+    """Why the read-only guard stopped a query, or None for any other error (bad SQL, lost connection).
+
+    psycopg errors carry ``sqlstate``; redshift_connector raises with the server's error fields
+    (``C`` code, ``M`` message) as a dict in ``args[0]``.
+    """
+    state = getattr(exc, "sqlstate", None)
+    message = str(exc)
+    fields = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    state = state or fields.get("C")
+    message = str(fields.get("M", message))
+    if state in _REFUSALS:
+        return _REFUSALS[state].format(timeout=timeout_seconds)
+    if _MULTIPLE_COMMANDS in message:
+        return "it holds more than one SQL statement (a ';' outside quotes), and a check must be one statement"
+    return None
+
+
+class Warehouse(ABC):
+    """Every operation the operators use, whichever warehouse is behind it.
+
+    The operators speak in intentions (stage a partition, replace the fact's partition, upsert a
+    dimension, run a read-only check) and never ask which adapter they hold. What both adapters
+    do the same way through a DB-API cursor (psycopg, redshift_connector) is implemented here once,
+    so a fix to reads or audit inserts reaches both; the rest is declared abstract and each
+    adapter module (postgres, redshift) implements it.
+    """
+
+    schema: str
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A pyformat cursor inside one transaction: committed on success, rolled back on any error."""
+
+    @abstractmethod
+    def read_only_transaction(self, timeout_seconds: float) -> AbstractContextManager[Any]:
+        """A cursor in a READ ONLY transaction whose statements stop after timeout_seconds; rolled back."""
+
+    @abstractmethod
+    def ensure_schema(self, ddl_statements: Iterable[str]) -> None:
+        """Create the schema and every table if missing (idempotent; safe from concurrent runs)."""
+
+    @abstractmethod
+    def stage_events(self, config: Config, partition_key: str) -> StagedPartition:
+        """Replace one day's partition of the staging events (and its rejections) from the source."""
+
+    @abstractmethod
+    def stage_songs(self, config: Config) -> dict[str, Any]:
+        """Stage the song objects that are new or changed since the last load (load manifest)."""
+
+    @abstractmethod
+    def replace_partition_from_select(
+        self, table: str, partition_column: str, select_sql: str, params: dict[str, Any]
+    ) -> int:
+        """Fact load: delete the partition's rows and insert the model's rows, in one transaction."""
+
+    @abstractmethod
+    def upsert_from_select(
+        self,
+        table: str,
+        select_sql: str,
+        params: dict[str, Any],
+        key: Sequence[str],
+        mode: str,
+        version_columns: Sequence[str] = (),
+    ) -> int:
+        """Dimension load: materialise the model, then merge it into the table under a lock."""
+
+    def table(self, name: str) -> str:
+        """Schema-qualified quoted name of a warehouse table."""
+        return qualified(self.schema, name)
+
+    @staticmethod
+    def _columns_of(cursor: Any, relation: str) -> list[str]:
+        cursor.execute(f"SELECT * FROM {relation} LIMIT 0")
+        return [d[0] for d in cursor.description or ()]
+
+    def loaded_versions(self, manifest_table: str) -> dict[str, str]:
+        """source_key -> version of every object already staged."""
+        with self.transaction() as cursor:
+            cursor.execute(f"SELECT source_key, version FROM {self.table(manifest_table)}")
+            return {key: version for key, version in cursor.fetchall()}
+
+    def fetch_one(self, sql: str, params: dict[str, Any] | None = None) -> tuple[Any, ...] | None:
+        """Run a read-only query and return its first row."""
+        with self.transaction() as cursor:
+            cursor.execute(sql, params or {})
+            row = cursor.fetchone()
+            return tuple(row) if row is not None else None
+
+    def fetch_all(self, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run a read-only query; return its column names and all rows (callers LIMIT it)."""
+        with self.transaction() as cursor:
+            cursor.execute(sql, params or {})
+            return [d[0] for d in cursor.description or ()], [tuple(r) for r in cursor.fetchall()]
+
+    def _execute_one(self, cursor: Any, sql: str, params: dict[str, Any]) -> None:
+        """Send sql as exactly one statement (extended query protocol: a ';' inside cannot stack a second)."""
+        cursor.execute(sql, params)
+
+    def fetch_read_only(
+        self, sql: str, params: dict[str, Any] | None, *, timeout_seconds: float
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one query that must only read (a data-quality check); return its column names and rows.
+
+        Why: checks run SQL written in config.json and sql/ (``expression``, ``sql``), by people who
+        should not be able to change the warehouse through a check. The query runs as ONE statement
+        in a READ ONLY transaction with a statement timeout, so a write (also one hidden in a
+        function), a stacked ``; DROP TABLE …`` or a query that never ends is stopped by the
+        warehouse itself and raised as :class:`QueryRefused` with the reason.
+        """
+        try:
+            with self.read_only_transaction(timeout_seconds) as cursor:
+                self._execute_one(cursor, sql, params or {})
+                columns = [d[0] for d in cursor.description or ()]
+                return columns, [tuple(row) for row in cursor.fetchall()]
+        except Exception as exc:
+            reason = refusal_reason(exc, timeout_seconds)
+            if reason is None:
+                raise
+            raise QueryRefused(f"query refused: {reason} ({type(exc).__name__}: {exc})") from exc
+
+    def constraint_proof(
+        self, table: str, check_type: str, columns: Sequence[str], partition_column: str | None = None
+    ) -> str | None:
+        """The constraint that makes a unique/not_null check on columns unable to fail, or None.
+
+        partition_column: set for a partition-scoped check. All its rows share that column's
+        value, so a unique key on (partition_column, columns) proves columns unique within it.
+
+        Why: a whole-table unique or not_null check scans a table that grows every day (the
+        bench saw checks cost 3.7x more by day 365), while a constraint the database enforces
+        already guarantees the result. Only enforced constraints count; the base adapter knows
+        none (Redshift's PRIMARY KEY and UNIQUE are informational), so the check query runs.
+        """
+        return None
+
+    def insert_row(self, table: str, row: dict[str, Any]) -> None:
+        """Append one row (an audit record such as a check result); values are bind parameters."""
+        columns = ", ".join(quote_ident(c) for c in row)
+        values = ", ".join(f"%({c})s" for c in row)
+        with self.transaction() as cursor:
+            cursor.execute(f"INSERT INTO {self.table(table)} ({columns}) VALUES ({values})", row)
