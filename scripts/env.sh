@@ -97,7 +97,7 @@ unset -f _sparkify_secret
 export SPARKIFY_WAREHOUSE_URL="postgresql://$SPARKIFY_PG_USER:$SPARKIFY_PG_PASSWORD@$SPARKIFY_PG_HOST:$SPARKIFY_PG_PORT/$SPARKIFY_PG_DB"
 export SPARKIFY_WAREHOUSE_URL_MASKED="postgresql://$SPARKIFY_PG_USER:***@$SPARKIFY_PG_HOST:$SPARKIFY_PG_PORT/$SPARKIFY_PG_DB"
 export SPARKIFY_TEST_WAREHOUSE_URL="postgresql://$SPARKIFY_PG_USER:$SPARKIFY_PG_PASSWORD@$SPARKIFY_PG_HOST:$SPARKIFY_PG_PORT/$SPARKIFY_PG_TEST_DB"
-export AIRFLOW_CONN_SPARKIFY_WAREHOUSE="{\"conn_type\": \"postgres\", \"host\": \"$SPARKIFY_PG_HOST\", \"port\": $SPARKIFY_PG_PORT, \"login\": \"$SPARKIFY_PG_USER\", \"password\": \"$SPARKIFY_PG_PASSWORD\", \"schema\": \"$SPARKIFY_PG_DB\"}"
+export AIRFLOW_CONN_SPARKIFY_WAREHOUSE="{\"conn_type\": \"postgres\", \"host\": \"$SPARKIFY_PG_HOST\", \"port\": $SPARKIFY_PG_PORT, \"login\": \"$SPARKIFY_PG_USER\", \"password\": \"$SPARKIFY_PG_PASSWORD\", \"schema\": \"$SPARKIFY_PG_DB\", \"extra\": {\"application_name\": \"sparkify\"}}"
 
 # --- local S3 server (scripts/s3.sh) ------------------------------------------------------
 # Port: $SPARKIFY_S3_PORT, else derived from the Postgres port (55432 -> 8333, 55433 -> 8343, …)

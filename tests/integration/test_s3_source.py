@@ -174,3 +174,38 @@ def test_three_days_from_s3_equal_the_folder_load(make_project: Any, sample: tup
     s3_sums.pop("load_manifest")
     folder_sums.pop("load_manifest")
     assert s3_sums == folder_sums
+
+
+def test_redshift_staging_copies_exactly_the_days_objects_through_a_manifest(
+    make_project: Any, sample: tuple[Path, str, dict], s3_client: Any
+) -> None:
+    """The Redshift adapter lists the day on S3, uploads its JSONPaths and a COPY manifest naming only
+    the day's log objects (debris under the prefix is left out) with S3Hook, and COPYs from that
+    manifest. The warehouse side is recorded (no Redshift here); S3 is the real local server."""
+    from sparkify.warehouse.redshift import RedshiftWarehouse
+    from sparkify.warehouse.redshift_sql import CopyOptions
+    from tests.unit.test_redshift import RecordingConnection
+
+    _, uri, _ = sample
+    bucket, _, root = uri.removeprefix("s3://").partition("/")
+    debris = f"{root}/log_data/2018/11/2018-11-02-events.json.bak"
+    s3_client.put_object(Bucket=bucket, Key=debris, Body=b"{}")
+    project = make_project(uri)
+    log: list[tuple[str, Any]] = []
+    options = CopyOptions("arn:aws:iam::123456789012:role/copy", "us-west-2", 10, "")
+    warehouse = RedshiftWarehouse("rs", "sparkify", options, connect=lambda: RecordingConnection(log, []))
+    try:
+        staged = warehouse.stage_events(project.config, "2018-11-02")
+    finally:
+        s3_client.delete_object(Bucket=bucket, Key=debris)
+
+    assert (staged.objects, staged.ignored_objects) == (1, 1)
+    manifest_key = f"{root}/_sparkify/manifests/staging_events-2018-11-02.json"
+    manifest = json.loads(s3_client.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
+    assert manifest == {"entries": [{"url": f"{uri}/log_data/2018/11/2018-11-02-events.json", "mandatory": True}]}
+    jsonpaths = json.loads(
+        s3_client.get_object(Bucket=bucket, Key=f"{root}/_sparkify/jsonpaths/staging_events.json")["Body"].read()
+    )
+    assert "$['ts']" in jsonpaths["jsonpaths"]
+    copy = next(sql for sql, _ in log if sql.startswith("COPY"))
+    assert f"FROM 's3://{bucket}/{manifest_key}'" in copy and "MANIFEST" in copy

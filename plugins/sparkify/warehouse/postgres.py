@@ -43,9 +43,9 @@ class PostgresWarehouse(Warehouse):
     def _hook(self) -> Any:
         from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-        # options: the session's application_name, so pg_stat_activity shows whose queries these
-        # are; a connection extra "options" replaces it (the hook applies extras after it).
-        return PostgresHook(postgres_conn_id=self.conn_id, options="-c application_name=sparkify")
+        # No options of our own: an explicit options parameter would override libpq's PGOPTIONS.
+        # Session settings (application_name, options, sslmode, …) come from the connection's extra.
+        return PostgresHook(postgres_conn_id=self.conn_id)
 
     def connect(self) -> psycopg.Connection[Any]:
         """A new psycopg connection (autocommit off) through the provider's hook."""
