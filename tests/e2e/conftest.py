@@ -29,6 +29,15 @@ from sparkify.config import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 SCRIPTS = REPO_ROOT / "scripts"
+#: The days the session generates (the stack's data); tests that need them staged ask for
+#: the staged_keys fixture instead of relying on an earlier test having staged them.
+KEYS = ["2018-11-01", "2018-11-02", "2018-11-03"]
+TERMINAL = {"success", "failed"}
+
+
+def server_time(value: str) -> dt.datetime:
+    """A timestamp from the REST API (the server's clock) as an aware datetime."""
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _api() -> ModuleType:
@@ -67,10 +76,46 @@ class Stack:
             time.sleep(3)
         pytest.fail(f"timed out after {timeout}s waiting for {dag_id} runs; last seen: {json.dumps(runs, default=str)}")
 
-    def scalar(self, sql: str) -> Any:
+    def scalar(self, sql: str, params: tuple = ()) -> Any:
         with psycopg.connect(self.warehouse_url) as conn:
             conn.execute(f'SET search_path TO "{self.schema}"')
-            return conn.execute(sql).fetchone()[0]
+            return conn.execute(sql, params).fetchone()[0]
+
+    def run_ids(self, dag_id: str) -> set[str]:
+        """Ids of every run of dag_id now: take before acting, then new_runs() are the action's."""
+        return {r["dag_run_id"] for r in self.api.list_dag_runs(dag_id)}
+
+    def new_runs(self, runs: list[dict[str, Any]], before: set[str]) -> list[dict[str, Any]]:
+        """The runs not in before (run ids, never clocks: runs of earlier tests stay out)."""
+        return [r for r in runs if r["dag_run_id"] not in before]
+
+    def scheduler_heartbeat(self) -> dt.datetime | None:
+        beat = (self.api.health().get("scheduler") or {}).get("latest_scheduler_heartbeat")
+        return server_time(beat) if beat else None
+
+    def wait_for_scheduler_pass(self, after: dt.datetime, timeout: float = 180) -> None:
+        """Wait until the scheduler has run one whole scheduling pass that began after `after`.
+
+        `after` is a server time (e.g. a run's end_date). Airflow 3.3's scheduler loop
+        (SchedulerJobRunner._run_scheduler_loop) creates DAG runs, asset- and partition-triggered
+        ones included (_do_scheduling -> _create_dagruns_for_dags), at the start of each iteration
+        and writes its heartbeat at the end. A heartbeat at or after `after` followed by a later
+        heartbeat therefore brackets at least one complete iteration that started after `after`:
+        any run the scheduler would create from the state at `after` exists once this returns,
+        so "nothing was created" is then an observation, not a guess about timing.
+        """
+        deadline = time.monotonic() + timeout
+        first: dt.datetime | None = None
+        beat: dt.datetime | None = None
+        while time.monotonic() < deadline:
+            beat = self.scheduler_heartbeat()
+            if beat is not None and beat >= after:
+                if first is None:
+                    first = beat
+                elif beat > first:
+                    return
+            time.sleep(0.5)
+        pytest.fail(f"no scheduler pass after {after} within {timeout}s (first beat after it: {first}, last: {beat})")
 
 
 def _require_env(name: str) -> str:
@@ -140,3 +185,36 @@ def stack(tmp_path_factory: pytest.TempPathFactory, generator: ModuleType) -> It
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+@pytest.fixture
+def staged_keys(stack: Stack) -> list[str]:
+    """Explicit setup: KEYS staged and transformed (a successful transform run per key) on the stack.
+
+    Whatever e2e tests ran before (or none), keys without a successful transform run are staged
+    now by manual runs, and their asset-triggered transform runs are awaited; keys that have one
+    cost one REST call.
+    """
+    stack.api.unpause("sparkify_transform")
+    stack.api.unpause("sparkify_staging")
+    done = {r["partition_key"] for r in stack.api.list_dag_runs("sparkify_transform") if r["state"] == "success"}
+    missing = [key for key in KEYS if key not in done]
+    if not missing:
+        return KEYS
+    transform_before = stack.run_ids("sparkify_transform")
+    triggered = {stack.api.trigger_partition("sparkify_staging", key)["dag_run_id"] for key in missing}
+    staging = stack.wait_for_runs(
+        "sparkify_staging",
+        lambda runs: sum(1 for r in runs if r["dag_run_id"] in triggered and r["state"] in TERMINAL) == len(missing),
+    )
+    assert {r["state"] for r in staging if r["dag_run_id"] in triggered} == {"success"}, staging
+
+    def followed(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in stack.new_runs(runs, transform_before) if r["partition_key"] in missing]
+
+    transform = stack.wait_for_runs(
+        "sparkify_transform",
+        lambda runs: {r["partition_key"] for r in followed(runs) if r["state"] in TERMINAL} == set(missing),
+    )
+    assert {r["state"] for r in followed(transform)} == {"success"}, followed(transform)
+    return KEYS

@@ -3,12 +3,13 @@ partition as the UI's trigger form creates them (REST: {"logical_date": null, "p
 
 Everything is verified through the REST API (run types, partition keys, task states, rendered
 map indexes, asset-event extras, task logs) plus the warehouse. Runs left by earlier e2e tests
-on the shared stack are told apart by creation time.
+on the shared stack are told apart by run id (the ids present before the action), and times are
+only ever compared with other server times; tests that need the days staged ask for the
+staged_keys fixture, so no test relies on another having run first.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -18,21 +19,7 @@ from typing import Any
 import pytest
 
 from sparkify.config import REPO_ROOT, load_config
-
-KEYS = ["2018-11-01", "2018-11-02", "2018-11-03"]
-TERMINAL = {"success", "failed"}
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-
-
-def _after(runs: list[dict[str, Any]], t0: dt.datetime) -> list[dict[str, Any]]:
-    def created(run: dict[str, Any]) -> dt.datetime:
-        value = run.get("queued_at") or run.get("run_after")
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-    return [r for r in runs if created(r) >= t0]
+from tests.e2e.conftest import KEYS, TERMINAL, server_time
 
 
 def _backfill(*args: str) -> subprocess.CompletedProcess[str]:
@@ -64,17 +51,18 @@ def config():
 
 
 def test_make_backfill_staging_restages_and_transform_follows(stack, config) -> None:
-    t0 = _now()
+    staging_before = stack.run_ids("sparkify_staging")
+    transform_before = stack.run_ids("sparkify_transform")
     done = _backfill("staging", KEYS[0], KEYS[-1])
     assert done.returncode == 0, f"backfill.py staging failed:\n{done.stdout}\n{done.stderr}"
     assert "staging 3/3 done" in done.stderr and "transform 3/3 done" in done.stderr, done.stderr
     assert "RESULT: OK" in done.stdout, done.stdout
 
-    staging = _after(stack.api.list_dag_runs("sparkify_staging"), t0)
+    staging = stack.new_runs(stack.api.list_dag_runs("sparkify_staging"), staging_before)
     backfill = [r for r in staging if r["run_type"] == "backfill"]
     assert sorted(r["partition_key"] for r in backfill) == KEYS
     assert {r["state"] for r in backfill} == {"success"}
-    transform = _after(stack.api.list_dag_runs("sparkify_transform"), t0)
+    transform = stack.new_runs(stack.api.list_dag_runs("sparkify_transform"), transform_before)
     assert sorted(r["partition_key"] for r in transform) == KEYS, transform
     assert {r["run_type"] for r in transform} == {"asset_triggered"}
     assert {r["state"] for r in transform} == {"success"}
@@ -104,16 +92,16 @@ def test_make_backfill_staging_restages_and_transform_follows(stack, config) -> 
         assert extra["checks_passed"] + len(extra["checks_warned"]) == len(config.staging_checks())
 
 
-def test_make_backfill_transform_rederives_marts_without_staging(stack) -> None:
+def test_make_backfill_transform_rederives_marts_without_staging(stack, staged_keys) -> None:
     staging_runs = len(stack.api.list_dag_runs("sparkify_staging"))
     staging_events = len(_staging_events(stack))
     songplays = stack.scalar("SELECT COUNT(*) FROM songplays")
-    t0 = _now()
+    transform_before = stack.run_ids("sparkify_transform")
     done = _backfill("transform", KEYS[0], KEYS[-1])
     assert done.returncode == 0, f"backfill.py transform failed:\n{done.stdout}\n{done.stderr}"
     assert "sparkify_transform 3/3 partitions done" in done.stderr, done.stderr
 
-    transform = _after(stack.api.list_dag_runs("sparkify_transform"), t0)
+    transform = stack.new_runs(stack.api.list_dag_runs("sparkify_transform"), transform_before)
     assert sorted(r["partition_key"] for r in transform) == KEYS, transform
     assert {r["run_type"] for r in transform} == {"manual"}
     assert {r["state"] for r in transform} == {"success"}
@@ -123,13 +111,16 @@ def test_make_backfill_transform_rederives_marts_without_staging(stack) -> None:
     assert stack.scalar("SELECT COUNT(*) FROM songplays") == songplays
 
 
-def test_make_backfill_transform_clear_reruns_existing_runs(stack) -> None:
+def test_make_backfill_transform_clear_reruns_existing_runs(stack, staged_keys) -> None:
     """MODE=clear: `airflow dags clear --partition-key` re-runs the newest run of each key in place."""
     runs_before = stack.api.list_dag_runs("sparkify_transform")
     staging_runs = len(stack.api.list_dag_runs("sparkify_staging"))
     songplays = stack.scalar("SELECT COUNT(*) FROM songplays")
     newest = {r["partition_key"]: r for r in runs_before if r["partition_key"] in KEYS}
-    t0 = _now()
+    first_start = {  # the fact load's start before the clear, on the server's clock
+        key: server_time(_tis(stack, "sparkify_transform", run["dag_run_id"], "load_fact_songplays")[0]["start_date"])
+        for key, run in newest.items()
+    }
     done = _backfill("transform", KEYS[0], KEYS[-1], "--mode", "clear")
     assert done.returncode == 0, f"backfill.py transform --mode clear failed:\n{done.stdout}\n{done.stderr}"
     assert "sparkify_transform 3/3 partitions done" in done.stderr, done.stderr
@@ -143,8 +134,7 @@ def test_make_backfill_transform_clear_reruns_existing_runs(stack) -> None:
         run = by_id[newest[key]["dag_run_id"]]
         assert run["state"] == "success", run
         fact = _tis(stack, "sparkify_transform", run["dag_run_id"], "load_fact_songplays")[0]
-        started = dt.datetime.fromisoformat(fact["start_date"].replace("Z", "+00:00"))
-        assert started >= t0, fact  # the fact load really ran again after the clear
+        assert server_time(fact["start_date"]) > first_start[key], fact  # the fact load really ran again
     assert len(stack.api.list_dag_runs("sparkify_staging")) == staging_runs
     assert stack.scalar("SELECT COUNT(*) FROM songplays") == songplays
 

@@ -1,9 +1,8 @@
 """A bad partition stops at the staging checks: no asset event, so no transform run.
 
-Runs on the real scheduler after test_backfill_triggers_transform.py (same session stack; file
-order matters because that test counts exactly three staging backfill runs). A fourth day,
-2018-11-04, is generated into the stack's source (folder or local S3) with five events whose level is
-'premium', and backfilled on sparkify_staging. The staging check staging_events_level_accepted
+Runs on the real scheduler, in any order with the other e2e tests: its day, 2018-11-04 (no other
+test uses it), is generated into the stack's source (folder or local S3) with five events whose
+level is 'premium', and backfilled on sparkify_staging. The staging check staging_events_level_accepted
 must fail, `publish` (the only task that emits the assets) must not run, and sparkify_transform
 must get no run for that partition. The failure, with its failing rows, is in dq_results.
 """
@@ -16,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +22,7 @@ from urllib.parse import quote
 import psycopg
 
 from sparkify.config import REPO_ROOT
+from tests.e2e.conftest import server_time
 
 BAD = "2018-11-04"
 TERMINAL = {"success", "failed"}
@@ -75,8 +74,9 @@ def test_bad_partition_stops_at_staging_checks_and_triggers_no_transform(stack, 
     assert states["stage_events"] == "success"
     assert states["publish"] == "upstream_failed", states
 
-    # No asset event for the partition, hence no transform run, now or after a scheduler beat.
-    time.sleep(10)
+    # No asset event for the partition, hence no transform run, even after the scheduler has
+    # evaluated the assets in a whole pass that began after the run had ended.
+    stack.wait_for_scheduler_pass(after=server_time(run["end_date"]))
     events = stack.api.api("GET", "/api/v2/assets/events?source_dag_id=sparkify_staging&limit=100")["asset_events"]
     assert [e for e in events if e["partition_key"] == BAD] == []
     transform = stack.api.list_dag_runs("sparkify_transform")

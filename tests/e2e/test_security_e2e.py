@@ -1,6 +1,7 @@
 """Nothing leaks at run time: rendered task fields (REST), task logs and the demo summary hold no
 secret of the stack, and the Airflow API refuses requests without a login.
-Runs after the other e2e tests so that their runs, logs and templates are there to inspect.
+The staged_keys fixture makes sure runs, task logs and rendered templates exist to inspect
+(whatever ran before); runs left by other e2e tests are inspected too.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def test_api_needs_a_login(stack) -> None:
         assert status in (401, 403), (path, status)
 
 
-def test_no_secret_in_rendered_fields_logs_or_demo_output(stack) -> None:
+def test_no_secret_in_rendered_fields_logs_or_demo_output(stack, staged_keys) -> None:
     secrets = stack_secrets()
     texts: list[tuple[str, str]] = []
     for dag_id in ("sparkify_staging", "sparkify_transform"):

@@ -1,7 +1,7 @@
 """The shipped config.json's checks: all pass on good data, and the right ones fail on bad data.
 
-Good data: the generated sample and the original Sparkify sample (../shared/sparkify, when
-present). Bad data: a staged partition with an unknown level (caught by the staging gate), and a
+Good data: the generated sample and the original Sparkify sample (vendored in
+tests/fixtures/sparkify). Bad data: a staged partition with an unknown level (caught by the staging gate), and a
 loaded warehouse with a corrupted dimension, a missing time row and a lost songplay (caught by
 the transform checks, each by exactly the check meant for it).
 """

@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlglot
+from sqlglot import exp
 
-from sparkify.config import REPO_ROOT, ConfigError, load_config
+from sparkify.config import REPO_ROOT, SQL_DIR, ConfigError, load_config
 
 
 def _load(tmp_path: Path, change) -> ConfigError:
@@ -40,5 +42,18 @@ def test_version_column_fact_key_and_partition_column_checked_too(tmp_path: Path
     ]
 
 
+def _ddl_columns(table: str) -> set[str]:
+    """Column names of sql/ddl/<table>.sql, parsed with sqlglot (independently of sparkify.ddl)."""
+    text = (SQL_DIR / "ddl" / f"{table}.sql").read_text(encoding="utf-8").replace("{{ this }}", '"s"."t"')
+    return {column.name for column in sqlglot.parse_one(text, read="postgres").find_all(exp.ColumnDef)}
+
+
 def test_shipped_keys_are_columns() -> None:
-    load_config()  # the shipped config passes the rule
+    config = load_config()  # the shipped config passes the rule ...
+    # ... and not vacuously: every fact/dimension has a DDL file whose columns hold what it names.
+    fact_columns = _ddl_columns(config.fact.name)
+    assert {*config.fact.key, config.fact.partition_column} <= fact_columns, fact_columns
+    assert config.dimensions
+    for dimension in config.dimensions:
+        columns = _ddl_columns(dimension.name)
+        assert {*dimension.key, *dimension.version_columns} <= columns, (dimension.name, columns)

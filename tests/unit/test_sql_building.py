@@ -16,7 +16,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from sparkify.config import SCHEMA_PATH, SQL_DIR, Config, load_config
+from sparkify.config import REPO_ROOT, SQL_DIR, Config, ConfigError, load_config
 from sparkify.parsing import EVENT_COLUMNS, REJECT_COLUMNS, SONG_COLUMNS
 from sparkify.project import MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, all_tables, ddl_statements, model_context
 from sparkify.quality import TEMPLATES, CheckQuery, Verdict, build_check_sql, judge, needs_rows_checked
@@ -165,15 +165,27 @@ class TestQuoteIdent:
         with pytest.raises(ValueError):
             qualified("public", "users; drop")
 
-    @pytest.mark.parametrize("schema", ["public", "sparkify", "Analytics", "DWH_2", "_x"])
-    def test_every_schema_name_the_config_accepts_can_be_qualified(self, schema: str) -> None:
-        # warehouse.schema is validated by config.schema.json; PostgresWarehouse.table() then
-        # quotes it with quote_ident. A name that passes validation must not fail at run time.
-        schema_doc = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-        ref = schema_doc["properties"]["warehouse"]["properties"]["schema"]["$ref"].rsplit("/", 1)[-1]
-        pattern = schema_doc["$defs"][ref]["pattern"]
-        if re.fullmatch(pattern, schema):
+    @pytest.mark.parametrize(
+        ("schema", "accepted"),
+        [("public", True), ("sparkify", True), ("_x", True), ("Analytics", False), ("DWH_2", False)],
+    )
+    def test_config_and_run_time_agree_on_schema_names(self, tmp_path: Path, schema: str, accepted: bool) -> None:
+        # warehouse.schema is validated by config.schema.json at load time; PostgresWarehouse.table()
+        # then quotes it with quote_ident. A name the config accepts must not fail at run time, and
+        # a name it refuses is refused by load_config with its JSON path (never first at run time).
+        document = json.loads((REPO_ROOT / "config.json").read_text(encoding="utf-8"))
+        document["warehouse"]["schema"] = schema
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        if accepted:
+            assert load_config(path).warehouse.schema == schema
             assert qualified(schema, "users") == f'"{schema}"."users"'
+        else:
+            with pytest.raises(ConfigError) as refused:
+                load_config(path)
+            assert [p for p in refused.value.problems if p.startswith("$.warehouse.schema:")], refused.value.problems
+            with pytest.raises(ValueError, match=r"invalid SQL identifier"):
+                qualified(schema, "users")
 
 
 class TestRender:
