@@ -8,7 +8,7 @@ UV_VERSION := $(shell sed -n "s/^uv==//p" requirements-dev.txt)
 STAMP := $(VENV)/.requirements.stamp
 ARGS ?=
 
-.PHONY: help venv demo test down psql lint backfill status bench bench-airflow bench-hostile
+.PHONY: help venv lock check-runtime-lock demo test down psql lint backfill status bench bench-airflow bench-hostile
 
 help:
 	@echo "make demo   backfill the sample month on the local stack and print a summary"
@@ -17,13 +17,16 @@ help:
 	@echo "make psql   psql on the demo warehouse (ARGS='-c \"select 1\"')"
 	@echo "make backfill DAG=staging|transform START=YYYY-MM-DD END=YYYY-MM-DD [MODE=trigger|clear]"
 	@echo "make status [START=… END=…]   per partition: staged, rejected, runs, failed checks"
-	@echo "make lint   ruff check . and sqlfluff on sql/ (scripts/lint_sql.py)"
+	@echo "make lint   ruff (AIR rules incl. preview), sqlfluff on sql/, shellcheck on the shell scripts, lock drift"
+	@echo "make lock   recompile requirements.txt (runtime) and requirements-dev.txt from the .in files (scripts/lock.sh)"
+	@echo "make check-runtime-lock   a fresh venv from requirements.txt alone imports the DAGs (no dev packages)"
 	@echo "make bench-airflow   orchestration overhead of a 30-partition staging backfill, before/after tuning"
 	@echo "make bench-hostile   peak RSS staging ~1 GB of garbage lines and of blank lines (bench/RESULTS-hostile.md)"
 
 venv: $(STAMP)
 
-# Rebuilt only when the pinned files change.
+# Rebuilt only when the pinned files change. requirements-dev.txt repeats every runtime pin of
+# requirements.txt (it is compiled with -c requirements.txt), so installing both changes none.
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip -q
@@ -58,9 +61,23 @@ status: venv
 psql:
 	@scripts/postgres.sh psql $(ARGS)
 
+# The two locks from requirements.in / requirements-dev.in with uv, keeping every current pin
+# (scripts/lock.sh; UPGRADE="--upgrade-package NAME" to move one). Needs the package index.
+lock: venv
+	scripts/lock.sh
+
+# tests/test_lint.py runs the same ruff, sqlfluff and shellcheck checks in `make test`; the lock
+# drift check (recompile into a temp dir, diff) needs the package index, so it runs here only.
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python scripts/lint_sql.py
+	$(VENV)/bin/python scripts/lint_shell.py
+	scripts/lock.sh --check
+
+# The runtime lock alone (what the production image installs) is enough to import every DAG:
+# builds a throwaway venv under /tmp with uv (from its cache: seconds), runs a DagBag, removes it.
+check-runtime-lock: venv
+	scripts/check_runtime_lock.sh
 
 # Own stack (.state/bench, Postgres $(BENCH_PG_PORT)) so it never disturbs the demo or test data.
 BENCH_PG_PORT ?= 55434

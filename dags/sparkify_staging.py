@@ -61,7 +61,8 @@ with DAG(
         task_id="check", retries=0, map_index_template="{{ task.name }}", doc_md=task_docs.CHECK
     ).expand_kwargs(config.check_kwargs(config.staging_checks()))
 
-    @task(outlets=[STAGING_EVENTS, STAGING_SONGS], doc_md=task_docs.PUBLISH_STAGING)
+    # One return_value XCom (the extras by asset name, for the log); no per-key XComs (AIR202).
+    @task(multiple_outputs=False, outlets=[STAGING_EVENTS, STAGING_SONGS], doc_md=task_docs.PUBLISH_STAGING)
     def publish(
         events: dict[str, Any], songs: dict[str, Any], checked: Any = None, *, outlet_events: Any = None
     ) -> dict[str, Any]:

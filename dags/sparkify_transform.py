@@ -52,7 +52,8 @@ with DAG(
         task_id="check", retries=0, map_index_template="{{ task.name }}", doc_md=task_docs.CHECK
     ).expand_kwargs(config.check_kwargs(config.transform_checks()))
 
-    @task(outlets=[WAREHOUSE_MARTS], doc_md=task_docs.PUBLISH_TRANSFORM)
+    # One return_value XCom (the extras by asset name, for the log); no per-key XComs (AIR202).
+    @task(multiple_outputs=False, outlets=[WAREHOUSE_MARTS], doc_md=task_docs.PUBLISH_TRANSFORM)
     def publish(
         songplays: int, merged: Any = None, checked: Any = None, *, outlet_events: Any = None, dag_run: Any = None
     ) -> dict[str, Any]:

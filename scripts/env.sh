@@ -33,7 +33,7 @@ if [[ -d "$SPARKIFY_VENV/bin" && ":$PATH:" != *":$SPARKIFY_VENV/bin:"* ]]; then
 fi
 
 # --- Postgres ------------------------------------------------------------------------------
-export SPARKIFY_PG_BIN="${SPARKIFY_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
+export SPARKIFY_PG_BIN="${SPARKIFY_PG_BIN:-$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -n 1)}"
 export SPARKIFY_PG_HOST=127.0.0.1
 export SPARKIFY_PG_PORT="${SPARKIFY_PG_PORT:-55432}"
 # The data dir lives outside the repo (the repo may sit where the postgres OS user cannot

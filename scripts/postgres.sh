@@ -34,7 +34,7 @@ ensure_binaries() {
         log "installing PostgreSQL (apt-get install -y postgresql)"
         DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >/dev/null \
             || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >/dev/null; }
-        SPARKIFY_PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+        SPARKIFY_PG_BIN="$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -n 1)"
     fi
     if [[ $(id -u) -eq 0 ]] && ! id postgres >/dev/null 2>&1; then
         log "the postgres OS user is missing"; exit 1
@@ -111,8 +111,7 @@ start() {
             || { log "start failed; tail of $SPARKIFY_PGDATA/server.log:"; tail -n 20 "$SPARKIFY_PGDATA/server.log" >&2; exit 1; }
         ln -sfn "$SPARKIFY_PGDATA/server.log" "$SPARKIFY_LOGS/postgres.log"
     fi
-    local i
-    for i in $(seq 1 60); do
+    for _ in $(seq 1 60); do
         "$SPARKIFY_PG_BIN/pg_isready" -q -h "$SPARKIFY_PG_HOST" -p "$SPARKIFY_PG_PORT" && break
         sleep 0.5
     done

@@ -25,6 +25,8 @@ STOP_TIMEOUT="${SPARKIFY_S3_STOP_TIMEOUT:-20}"
 
 log() { printf '[s3] %s\n' "$*" >&2; }
 
+# Non-zombie members, as in scripts/airflow.sh: ps, not pgrep (SC2009), which cannot filter by state.
+# shellcheck disable=SC2009
 group_alive() { ps -o stat= -g "$1" 2>/dev/null | grep -qv '^Z'; }
 # The process itself (right after the fork it has not called setsid yet, so no group to ask for).
 pid_alive() { ps -o stat= -p "$1" 2>/dev/null | grep -qv '^Z'; }
