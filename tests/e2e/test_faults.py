@@ -63,7 +63,7 @@ def _contract_checksums(project: Project) -> dict[str, str]:
 
 
 def _hold_copy(url: str, schema: str) -> psycopg.Connection:
-    """An open transaction holding the primary key (BIG, BIG_OBJECT, HELD_LINE) of staging_events.
+    """An open transaction holding the primary key (BIG, BIG_OBJECT, HELD_LINE, 1) of staging_events.
 
     The task's DELETE of the partition does not see this uncommitted row; its COPY then inserts
     lines up to HELD_LINE and waits on this transaction (a unique-key wait, mid-statement) until
@@ -78,8 +78,8 @@ def _hold_copy(url: str, schema: str) -> psycopg.Connection:
         )
     conn = psycopg.connect(url)
     conn.execute(
-        f'INSERT INTO "{schema}".staging_events (partition_key, source_key, line_number, ts, user_id)'
-        " VALUES (%s, %s, %s, 0, 'held-by-test')",
+        f'INSERT INTO "{schema}".staging_events (partition_key, source_key, line_number, record_in_line, ts, user_id)'
+        " VALUES (%s, %s, %s, 1, 0, 'held-by-test')",
         (BIG, BIG_OBJECT, HELD_LINE),
     )
     return conn
