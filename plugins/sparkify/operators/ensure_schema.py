@@ -7,11 +7,14 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from sparkify.config import load_config
-from sparkify.project import ddl_statements, index_statements, open_warehouse
+from sparkify.project import ensure_tables, open_warehouse
 
 
 class EnsureSchemaOperator(BaseOperator):
-    """Run every sql/ddl file (CREATE ... IF NOT EXISTS), so a fresh warehouse needs no setup step."""
+    """Run every sql/ddl file (CREATE ... IF NOT EXISTS) when the declared DDL changed.
+
+    A fresh warehouse needs no setup step; an unchanged one costs a single query.
+    """
 
     ui_color = "#d6eaf8"
 
@@ -21,7 +24,5 @@ class EnsureSchemaOperator(BaseOperator):
 
     def execute(self, context: Any) -> None:
         config = load_config(self.config_path)
-        warehouse = open_warehouse(config)
-        statements = ddl_statements(config, warehouse) + index_statements(config, warehouse)
-        warehouse.ensure_schema(statements)
-        self.log.info("ensured %d tables and indexes in schema %s", len(statements), config.warehouse.schema)
+        ran = ensure_tables(config, open_warehouse(config))
+        self.log.info("schema %s: %s", config.warehouse.schema, "tables ensured" if ran else "DDL unchanged")

@@ -15,7 +15,7 @@ from sparkify.sqlfiles import render
 class LoadDimensionOperator(BaseOperator):
     """Merge a dimension model's rows into its table with the configured load mode.
 
-    Modes (see warehouse.build_upsert_sql): insert_missing, upsert, upsert_latest. All are
+    Modes (see sparkify.warehouse.sql.build_upsert_sql): insert_missing, upsert, upsert_latest. All are
     idempotent and independent of partition order; writers of one table are serialised by a lock.
     """
 
@@ -47,8 +47,9 @@ class LoadDimensionOperator(BaseOperator):
         config = load_config(self.config_path)
         warehouse = open_warehouse(config)
         select_sql = render(self.sql, **model_context(config, warehouse, self.name))
-        rows = warehouse.upsert_from_select(
-            self.name, select_sql, {"partition_key": self.partition_key}, self.key, self.mode, self.version_columns
-        )
+        with warehouse.failing_fast(f"load of {self.name} from sql/{self.sql}"):
+            rows = warehouse.upsert_from_select(
+                self.name, select_sql, {"partition_key": self.partition_key}, self.key, self.mode, self.version_columns
+            )
         self.log.info("%s (%s): %d rows inserted or updated", self.name, self.mode, rows)
         return rows

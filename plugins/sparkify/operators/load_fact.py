@@ -9,7 +9,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from sparkify.config import Config, load_config
 from sparkify.partitions import is_manual_run, validate_partition_key
-from sparkify.project import model_context, open_warehouse
+from sparkify.project import ensure_tables, model_context, open_warehouse
 from sparkify.sqlfiles import render
 
 
@@ -49,10 +49,15 @@ class LoadFactOperator(BaseOperator):
         validate_partition_key(self.partition_key)
         if is_manual_run(context):
             self._require_staged(config, warehouse)
+        # The transform writes the fact, the dimensions and dq_results: it ensures their tables
+        # itself, so a table added to config.json works whichever DAG runs first.
+        if ensure_tables(config, warehouse):
+            self.log.info("schema %s: tables ensured (declared DDL changed)", config.warehouse.schema)
         select_sql = render(fact.sql, **model_context(config, warehouse, fact.name))
-        rows = warehouse.replace_partition_from_select(
-            fact.name, fact.partition_column, select_sql, {"partition_key": self.partition_key}
-        )
+        with warehouse.failing_fast(f"load of {fact.name} from sql/{fact.sql}"):
+            rows = warehouse.replace_partition_from_select(
+                fact.name, fact.partition_column, select_sql, {"partition_key": self.partition_key}
+            )
         self.log.info("%s: %d rows for partition %s", fact.name, rows, self.partition_key)
         return rows
 

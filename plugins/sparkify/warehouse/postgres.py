@@ -6,6 +6,7 @@ a table + partition); dimension merges use INSERT … ON CONFLICT (sparkify.ware
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -23,6 +24,7 @@ from sparkify.warehouse.sql import build_copy_sql, build_delete_partition_sql, b
 #: A load that changes at least this share of a table's rows refreshes its statistics at once
 #: (autovacuum's default autovacuum_analyze_scale_factor); smaller ones leave it to autoanalyze.
 ANALYZE_SHARE = 0.1
+_DIGEST = re.compile(r"sparkify-ddl:[0-9a-f]{32}")
 
 
 class PostgresWarehouse(Warehouse):
@@ -104,13 +106,29 @@ class PostgresWarehouse(Warehouse):
         """Serialise writers of the same object until the transaction ends."""
         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"sparkify:{name}",))
 
-    def ensure_schema(self, ddl_statements: Iterable[str]) -> None:
-        """Create the schema and every table if missing (idempotent; safe from concurrent runs)."""
+    def ensure_schema(self, ddl_statements: Iterable[str], digest: str | None = None) -> None:
+        """Create the schema and every table if missing (idempotent; safe from concurrent runs).
+
+        The digest is kept as the schema's comment (PostgreSQL's place for such a note: no
+        bookkeeping table to create first); COMMENT takes no bind parameter, so it is validated.
+        """
         with self.transaction() as cursor:
             self.lock(cursor, "ddl")
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema)}")
             for statement in ddl_statements:
                 cursor.execute(statement)
+            if digest is not None:
+                if not _DIGEST.fullmatch(digest):
+                    raise ValueError(f"not a DDL digest: {digest!r}")
+                cursor.execute(f"COMMENT ON SCHEMA {quote_ident(self.schema)} IS '{digest}'")
+
+    def schema_version(self) -> str | None:
+        """The schema's comment (see ensure_schema); None when the schema does not exist yet."""
+        row = self.fetch_one(
+            "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %(schema)s",
+            {"schema": self.schema},
+        )
+        return row[0] if row else None
 
     def replace_partition(
         self,

@@ -155,8 +155,11 @@ class RedshiftWarehouse(Warehouse):
         """Serialise writers of a table until commit (no advisory locks on Redshift)."""
         cursor.execute(f"LOCK {self.table(table)}")
 
-    def ensure_schema(self, ddl_statements: Iterable[str]) -> None:
-        """Create the schema and every table with distribution/sort keys (idempotent)."""
+    def ensure_schema(self, ddl_statements: Iterable[str], digest: str | None = None) -> None:
+        """Create the schema and every table with distribution/sort keys (idempotent).
+
+        Redshift has no COMMENT ON SCHEMA to keep the digest in: the statements run every time.
+        """
         with self.transaction() as cursor:
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema)}")
             for statement in ddl_statements:
