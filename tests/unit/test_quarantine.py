@@ -173,34 +173,6 @@ class TestValuesTheTablesCannotHold:
         assert list(parse_songs("song_data/a.json", [json.dumps(record).encode()], rejected)) == []
         assert rejected[0].reason == f"line 1: missing required field {missing!r}"
 
-    def test_limits_match_the_staging_ddl(self) -> None:
-        import re
-
-        from sparkify.config import SQL_DIR
-        from sparkify.parsing import _EVENT_FIELDS, _SONG_FIELDS, DEFAULT_STRING_LIMIT, STRING_LIMITS
-
-        def varchars(table: str) -> dict[str, int]:
-            text = (SQL_DIR / "ddl" / f"{table}.sql").read_text()
-            return {m[0]: int(m[1]) for m in re.findall(r"^\s+(\w+)\s+VARCHAR\((\d+)\)", text, re.M)}
-
-        def ints(table: str) -> set[str]:
-            text = (SQL_DIR / "ddl" / f"{table}.sql").read_text()
-            return set(re.findall(r"^\s+(\w+)\s+INTEGER\b", text, re.M))
-
-        def snake(name: str) -> str:
-            return {"sessionId": "session_id", "itemInSession": "item_in_session"}.get(
-                name, re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
-            )
-
-        for table, fields in (("staging_events", _EVENT_FIELDS), ("staging_songs", _SONG_FIELDS)):
-            sizes, int_columns = varchars(table), ints(table)
-            for field, kind, *_ in fields:
-                column = snake(field)
-                if kind == "str":
-                    assert STRING_LIMITS.get(field, DEFAULT_STRING_LIMIT) == sizes[column], (table, field)
-                elif column in int_columns:
-                    assert kind == "int32", (table, field)
-
 
 class TestBoundedMemory:
     """Rejections are streamed to a spool, not accumulated: memory does not grow with bad input."""
