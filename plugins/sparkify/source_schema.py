@@ -79,8 +79,10 @@ SONGPLAY_IDENTITY: tuple[str, ...] = ("userId", "sessionId", "itemInSession", "t
 
 #: Where a staged row came from: object key and 1-based line number within it.
 LINEAGE_COLUMNS: tuple[str, ...] = ("source_key", "line_number")
+#: The column of staging_events (and rejected_lines) holding a record's partition key (YYYY-MM-DD).
+PARTITION_COLUMN = "partition_key"
 #: Columns of staging_events before and after the source fields.
-EVENT_LINEAGE_COLUMNS: tuple[str, ...] = ("partition_key", *LINEAGE_COLUMNS, "record_in_line")
+EVENT_LINEAGE_COLUMNS: tuple[str, ...] = (PARTITION_COLUMN, *LINEAGE_COLUMNS, "record_in_line")
 #: Mojibake-repaired copies of artist and song, used for matching (the raw ones stay for lineage).
 EVENT_DERIVED_COLUMNS: tuple[str, ...] = ("artist_clean", "song_clean")
 

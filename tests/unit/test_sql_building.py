@@ -503,3 +503,12 @@ class TestProject:
                 expected = ["observed", "rows_checked"]
             assert statement.named_selects == expected, c.name
             assert set(PLACEHOLDER.findall(query.sql)) == set(query.params), c.name
+
+
+def test_load_modes_are_the_schemas() -> None:
+    """The upsert builders and config.schema.json accept the same dimension modes."""
+    from sparkify.config import SCHEMA_PATH
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    modes = schema["$defs"]["dimension"]["properties"]["mode"]["enum"] if "dimension" in schema["$defs"] else None
+    assert modes is not None and sorted(modes) == sorted(UPSERT_MODES)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import BaseOperator
-
-from sparkify.config import load_config
-from sparkify.project import ensure_tables, open_warehouse
+from sparkify.operators.base import WarehouseOperator
+from sparkify.project import ensure_tables
 
 
-class EnsureSchemaOperator(BaseOperator):
+class EnsureSchemaOperator(WarehouseOperator):
     """Run every sql/ddl file (CREATE ... IF NOT EXISTS) when the declared DDL changed.
 
     A fresh warehouse needs no setup step; an unchanged one costs a single query.
@@ -18,11 +16,6 @@ class EnsureSchemaOperator(BaseOperator):
 
     ui_color = "#d6eaf8"
 
-    def __init__(self, *, config_path: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.config_path = config_path
-
     def execute(self, context: Any) -> None:
-        config = load_config(self.config_path)
-        ran = ensure_tables(config, open_warehouse(config))
-        self.log.info("schema %s: %s", config.warehouse.schema, "tables ensured" if ran else "DDL unchanged")
+        ran = ensure_tables(self.config, self.warehouse)
+        self.log.info("schema %s: %s", self.config.warehouse.schema, "tables ensured" if ran else "DDL unchanged")

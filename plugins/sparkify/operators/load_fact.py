@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from sparkify.config import Config, load_config
+from sparkify.config import Config
+from sparkify.operators.base import WarehouseOperator
 from sparkify.partitions import is_manual_run, validate_partition_key
-from sparkify.project import ensure_tables, model_context, open_warehouse
+from sparkify.project import ensure_tables, model_context
 from sparkify.sqlfiles import render
 
 
@@ -24,7 +24,7 @@ TABLE_EXISTS_SQL = (
 )
 
 
-class LoadFactOperator(BaseOperator):
+class LoadFactOperator(WarehouseOperator):
     """Replace the partition's fact rows with the fact model's output (delete + insert, one transaction).
 
     A manual run (UI trigger form, REST API, `make backfill DAG=transform`) first checks that its
@@ -38,14 +38,12 @@ class LoadFactOperator(BaseOperator):
     def __init__(
         self, *, partition_key: str = "{{ partition_key }}", config_path: str | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(config_path=config_path, **kwargs)
         self.partition_key = partition_key
-        self.config_path = config_path
 
     def execute(self, context: Any) -> int:
-        config = load_config(self.config_path)
+        config, warehouse = self.config, self.warehouse
         fact = config.fact
-        warehouse = open_warehouse(config)
         validate_partition_key(self.partition_key)
         if is_manual_run(context):
             self._require_staged(config, warehouse)
