@@ -179,6 +179,42 @@ def test_latest_non_null_level_wins_in_any_partition_order(make_project, tmp_pat
     assert users[0] == users[1] == [("7", "paid", DAY_MS + 1000)]
 
 
+def test_songs_match_on_repaired_title_artist_and_duration_to_three_decimals(make_project, tmp_path: Path) -> None:
+    def twice_latin1(text: str) -> str:  # UTF-8 decoded as Latin-1 twice, as real logs hold it
+        return text.encode().decode("latin-1").encode().decode("latin-1")
+
+    icelandic = {**SONG, "song_id": "SONG2", "artist_id": "ARTIST2", "title": "Hoppípolla",
+                 "artist_name": "Sigur Rós", "duration": 268.0}  # fmt: skip
+    mojibake = {"song": twice_latin1("Hoppípolla"), "artist": twice_latin1("Sigur Rós"), "length": 268.0}
+    data = lines_of(
+        event(itemInSession=0, ts=DAY_MS + 0, length=200.5004),  # 200.500 at 3 decimals: SONG1
+        event(itemInSession=1, ts=DAY_MS + 1, length=200.4),  # same title and artist, other duration
+        event(itemInSession=2, ts=DAY_MS + 2, **mojibake),  # repaired before matching: SONG2
+        event(itemInSession=3, ts=DAY_MS + 3, song="Other", length=200.5),  # other title
+    )
+    songs = {"A/s.json": json.dumps(SONG).encode(), "B/s.json": json.dumps(icelandic).encode()}
+    project = make_project(write_source(tmp_path / "src", {DAY: data}, songs))
+    project.stage(DAY)
+    project.transform(DAY, run_checks=False)
+    assert project.query("SELECT song_id, artist_id FROM songplays ORDER BY start_time") == [
+        ("SONG1", "ARTIST1"), (None, None), ("SONG2", "ARTIST2"), (None, None)
+    ]
+
+
+def test_level_of_the_newest_partition_wins_when_it_loads_first(make_project, tmp_path: Path) -> None:
+    """upsert_latest: a partition loaded later but holding older events must not overwrite the level."""
+    day1 = lines_of(event(level="free", ts=DAY_MS + 1000))
+    day2 = lines_of(event(level="paid", ts=DAY_MS + 86_400_000 + 5000, sessionId=2))
+    users = []
+    for order in ((DAY, NEXT_DAY), (NEXT_DAY, DAY)):
+        project = make_project(write_source(tmp_path / f"src-{order[0]}", {DAY: day1, NEXT_DAY: day2}))
+        for key in order:
+            project.stage(key)
+            project.transform(key, run_checks=False)
+        users.append(project.query("SELECT user_id, level, last_event_ts FROM users"))
+    assert users[0] == users[1] == [("7", "paid", DAY_MS + 86_400_000 + 5000)]
+
+
 def test_logged_out_next_song_is_staged_but_never_a_songplay(make_project, tmp_path: Path) -> None:
     data = lines_of(event(), event(userId="", auth="Logged Out", firstName=None, ts=DAY_MS + 5000, sessionId=9))
     project = make_project(write_source(tmp_path / "src", {DAY: data}))
