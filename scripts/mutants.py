@@ -237,14 +237,23 @@ def run_mutation(mutation: Mutation, files: list[str]) -> Outcome:
         return Outcome(mutation, "error", seconds, detail, tests_run=run, killers=failed)
 
 
-def table(outcomes: list[Outcome]) -> list[str]:
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def table(outcomes: list[Outcome], with_rule: bool = False) -> list[str]:
+    """Markdown rows: mutation, file, (rule,) outcome, seconds, the test that killed it (or why not)."""
+    rule = " what it breaks |" if with_rule else ""
     rows = [
-        "| mutation | file | outcome | seconds | killed by |",
-        "|---|---|---|---:|---|",
+        f"| mutation | file |{rule} outcome | seconds | killed by |",
+        f"|---|---|{'---|' if with_rule else ''}---|---:|---|",
     ]
     for o in outcomes:
         by = o.killers[0] if o.killers else o.detail
-        rows.append(f"| `{o.mutation.name}` | `{o.mutation.file}` | {o.status} | {o.seconds:.1f} | {by} |")
+        what = f" {_cell(o.mutation.rule)} |" if with_rule else ""
+        rows.append(
+            f"| `{o.mutation.name}` | `{o.mutation.file}` |{what} {o.status} | {o.seconds:.1f} | {_cell(by)} |"
+        )
     return rows
 
 
@@ -261,11 +270,7 @@ def write_report(outcomes: list[Outcome], total_seconds: float) -> None:
         f"Last run: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on commit {head.strip() or '?'}:"
         f" {killed} of {len(outcomes)} killed, {total_seconds / 60:.1f} min.",
         "",
-        *table(outcomes),
-        "",
-        "## What each mutation breaks",
-        "",
-        *(f"- `{o.mutation.name}`: {o.mutation.rule}" for o in outcomes if o.mutation.rule),
+        *table(outcomes, with_rule=True),
         "",
     ]
     REPORT.write_text("\n".join(lines), encoding="utf-8")
