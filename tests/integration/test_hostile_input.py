@@ -295,6 +295,23 @@ def test_one_bad_song_record_never_blocks_the_catalogue(make_project, tmp_path: 
     assert project.stage(DAY)["songs"]["objects_loaded"] == 0
 
 
+def test_values_are_normalised_as_the_contract_says(make_project, tmp_path: Path) -> None:
+    """ts is epoch milliseconds; song year 0 and an empty artist location are NULL; user agents lose
+    their quotes; an artist staged with different content keeps its first record by object key."""
+    live = {**SONG, "song_id": "SONG3", "artist_name": "Artist (live)", "artist_location": "Reykjavik", "year": 2005}
+    songs = {"A/s.json": json.dumps(SONG).encode(), "B/s.json": json.dumps(live).encode()}
+    data = lines_of(event(ts=DAY_MS + 3_600_123, userAgent='"Mozilla/5.0 (X11)"'))
+    project = make_project(write_source(tmp_path / "src", {DAY: data}, songs))
+    project.stage(DAY)
+    project.transform(DAY, run_checks=False)
+    assert project.query("SELECT start_time, user_agent FROM songplays") == [
+        (dt.datetime(2018, 11, 1, 1, 0, 0, 123000), "Mozilla/5.0 (X11)")
+    ]
+    assert project.query("SELECT hour, day, month, year FROM time") == [(1, 1, 11, 2018)]
+    assert project.query("SELECT song_id, year FROM songs ORDER BY song_id") == [("SONG1", None), ("SONG3", 2005)]
+    assert project.query("SELECT artist_id, name, location FROM artists") == [("ARTIST1", "Artist", None)]
+
+
 def test_unstorable_object_names_are_stored_safely(make_project, tmp_path: Path) -> None:
     out = write_source(tmp_path / "src", {})
     (out / DAY_DIR).mkdir(parents=True)
