@@ -292,7 +292,15 @@ def test_stack() -> Iterator[None]:
             subprocess.run([script, "stop"], cwd=REPO, check=False)
 
 
+def _interrupted(signum: int, _frame: object) -> None:
+    """SIGTERM/SIGINT end the run through the finally blocks: pytest's process group is killed, the
+    temporary copy removed, and the stack stopped if this run started it."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGINT, _interrupted)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these mutations (no report file)")
     parser.add_argument("--list", action="store_true", help="list the mutations and exit")
@@ -336,4 +344,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt as stop:
+        sys.exit(f"[mutants] interrupted ({stop}): nothing was left behind")
