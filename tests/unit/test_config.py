@@ -668,6 +668,17 @@ def test_non_finite_numbers_are_refused_with_their_paths(
     ])
 
 
+@pytest.mark.parametrize(
+    ("share", "problem"),
+    [(1.5, "1.5 is greater than the maximum of 1"), (-0.1, "-0.1 is less than the minimum of 0")],
+)
+def test_max_rejected_share_is_a_share(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError], share: float, problem: str
+) -> None:
+    base["staging"]["max_rejected_share"] = share
+    assert load_bad(base).problems == (f"$.staging.max_rejected_share: {problem}",)
+
+
 def test_duplicate_keys_are_refused_with_their_paths(
     base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
 ) -> None:
