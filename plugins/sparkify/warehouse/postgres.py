@@ -6,7 +6,6 @@ a table + partition); dimension merges use INSERT … ON CONFLICT (sparkify.ware
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -20,12 +19,16 @@ from sparkify.source_schema import PARTITION_COLUMN
 from sparkify.sqlfiles import quote_ident, render
 from sparkify.staging import StagedPartition, stage_events_with_parser, stage_songs_with_parser
 from sparkify.warehouse.base import Warehouse, timeout_ms
-from sparkify.warehouse.sql import build_copy_sql, build_delete_partition_sql, build_upsert_sql
+from sparkify.warehouse.sql import (
+    build_copy_sql,
+    build_delete_partition_sql,
+    build_schema_comment_sql,
+    build_upsert_sql,
+)
 
 #: A load that changes at least this share of a table's rows refreshes its statistics at once
 #: (autovacuum's default autovacuum_analyze_scale_factor); smaller ones leave it to autoanalyze.
 ANALYZE_SHARE = 0.1
-_DIGEST = re.compile(r"sparkify-ddl:[0-9a-f]{32}")
 
 
 class PostgresWarehouse(Warehouse):
@@ -119,9 +122,7 @@ class PostgresWarehouse(Warehouse):
             for statement in ddl_statements:
                 cursor.execute(statement)
             if digest is not None:
-                if not _DIGEST.fullmatch(digest):
-                    raise ValueError(f"not a DDL digest: {digest!r}")
-                cursor.execute(f"COMMENT ON SCHEMA {quote_ident(self.schema)} IS '{digest}'")
+                cursor.execute(build_schema_comment_sql(self.schema, digest))
 
     def schema_version(self) -> str | None:
         """The schema's comment (see ensure_schema); None when the schema does not exist yet."""
