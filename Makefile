@@ -8,11 +8,12 @@ UV_VERSION := $(shell sed -n "s/^uv==//p" requirements-dev.txt)
 STAMP := $(VENV)/.requirements.stamp
 ARGS ?=
 
-.PHONY: help venv lock check-runtime-lock demo test down psql lint backfill status bench bench-airflow bench-hostile
+.PHONY: help venv lock check-runtime-lock demo test mutants down psql lint backfill status bench bench-airflow bench-hostile
 
 help:
 	@echo "make demo   backfill the sample month on the local stack and print a summary"
 	@echo "make test   run the test suite (ARGS=... is passed to pytest)"
+	@echo "make mutants   break each data rule on purpose; fails if its tests still pass (before a release)"
 	@echo "make down   stop Airflow, Postgres and S3 of the demo and test stacks"
 	@echo "make psql   psql on the demo warehouse (ARGS='-c \"select 1\"')"
 	@echo "make backfill DAG=staging|transform START=YYYY-MM-DD END=YYYY-MM-DD [MODE=trigger|clear]"
@@ -39,6 +40,12 @@ demo: venv
 
 test: venv
 	scripts/test.sh $(ARGS)
+
+# Mutation run (scripts/mutants.py, list in tests/mutants/mutations.toml): on the test stack (the
+# runner starts its Postgres + S3 when down and stops what it started); writes docs/mutants.md.
+# Too slow for `make test`: run it before a release. ARGS='--only NAME ...' or '--list'.
+mutants: venv
+	. scripts/test-env.sh && $(VENV)/bin/python scripts/mutants.py $(ARGS)
 
 down:
 	-scripts/airflow.sh stop

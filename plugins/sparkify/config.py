@@ -6,9 +6,9 @@ cross-field) is collected and raised once as :class:`ConfigError`, one line per 
 each prefixed with the JSON path of the offending value. Fixing a config should take
 one round trip, not one per error.
 
-Loading is deliberately cheap and side-effect free (no network, no database, no global
-cache) because the scheduler re-parses the DAG file often and each parse must see the
-file as it is on disk now.
+Loading is deliberately cheap and side-effect free (no network, no database) because the
+scheduler re-parses the DAG file often. Each load sees the file as it is on disk now: a
+validated config is reused only while the file's content is unchanged.
 
 Validation happens in two stages:
 
@@ -25,6 +25,7 @@ message reports everything.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import math
 import os
@@ -37,6 +38,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from sparkify.ddl import table_columns
+from sparkify.source_schema import PARTITION_COLUMN
 
 __all__ = [
     "REPO_ROOT",
@@ -66,25 +68,12 @@ SCHEMA_PATH: Path = Path(__file__).resolve().with_name("config.schema.json")
 CONFIG_ENV = "SPARKIFY_CONFIG"
 SOURCE_ENV = "SPARKIFY_SOURCE"
 
-DIMENSION_MODES = ("upsert", "upsert_latest", "insert_missing")
-CHECK_TYPES = (
-    "row_count",
-    "not_null",
-    "unique",
-    "accepted_values",
-    "relationship",
-    "expression",
-    "sql",
-    "freshness",
-)
-SEVERITIES = ("error", "warn")
 #: Keys of a check that judge its failing rows instead of severity, in the order they are tried.
 THRESHOLD_KEYS = ("error_if", "warn_if")
 #: Rejected share of a partition's lines above which staging fails (Redshift MAXERROR-like).
 DEFAULT_MAX_REJECTED_SHARE = 0.01
 #: Seconds a check's query (or its failing-rows sample) may run before the warehouse stops it.
 DEFAULT_STATEMENT_TIMEOUT_SECONDS = 60.0
-SCOPES = ("partition", "table")
 
 # Keys of a check entry that are not type-specific parameters.
 _CHECK_COMMON_KEYS = frozenset({"name", "table", "type", "severity", "scope"})
@@ -239,9 +228,16 @@ class Config:
             *(dim.name for dim in self.dimensions),
         )
 
-    def partitioned_tables(self) -> tuple[str, ...]:
-        """Tables loaded per partition (so ``scope: partition`` checks make sense)."""
-        return (self.staging.events_table, self.fact.name)
+    def partition_column_of(self, table: str) -> str | None:
+        """The column holding the partition key in a table, or None for tables loaded whole.
+
+        The fact's comes from config.json; staging events carry it as the first lineage column.
+        """
+        if table == self.fact.name:
+            return self.fact.partition_column
+        if table == self.staging.events_table:
+            return PARTITION_COLUMN
+        return None
 
     def staging_checks(self) -> tuple[CheckConfig, ...]:
         """Checks on staging tables: they gate the transform step."""
@@ -305,7 +301,38 @@ def load_config(path: str | Path | None = None, sql_dir: Path | None = None) -> 
     """
     config_path = _config_path(path)
     sql_root = Path(sql_dir) if sql_dir is not None else SQL_DIR
-    document, json_problems, unreliable = _read_json(config_path)
+    text = _read_text(config_path)
+    key = (str(config_path.resolve()), hashlib.sha256(text.encode()).hexdigest(), os.environ.get(SOURCE_ENV, ""),
+           str(sql_root))  # fmt: skip
+    if key in _LOADED:
+        return _LOADED[key]
+    config = _load(config_path, text, sql_root)
+    if len(_LOADED) >= _LOADED_MAX:
+        _LOADED.clear()
+    _LOADED[key] = config
+    return config
+
+
+#: Validated configs by (path, content hash, environment override, sql dir). Why: a task process
+#: parses the DAG file (which loads the config) and then runs execute() (which needs it again);
+#: validating twice was measurable CPU per task. The file is still read on every load, so an
+#: edited file is always seen; only successful loads are kept.
+_LOADED: dict[tuple[str, ...], Config] = {}
+_LOADED_MAX = 16
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, [f"cannot read file: {exc}"]) from None
+
+
+def _load(config_path: Path, text: str, sql_root: Path) -> Config:
+    """load_config's work: parse, validate (every problem at once) and build."""
+    document, json_problems, unreliable = _read_json(config_path, text)
 
     problems = [
         *json_problems,
@@ -333,7 +360,7 @@ def _config_path(path: str | Path | None) -> Path:
     return REPO_ROOT / "config.json"
 
 
-def _read_json(path: Path) -> tuple[Any, list[str], set[str]]:
+def _read_json(path: Path, text: str) -> tuple[Any, list[str], set[str]]:
     """Parse the file strictly: (document, problems, JSON paths whose values are not trustworthy).
 
     I/O and syntax errors raise a ConfigError with their location at once (nothing else can be
@@ -342,12 +369,6 @@ def _read_json(path: Path) -> tuple[Any, list[str], set[str]]:
     (the last one silently wins, so a config can say one thing and do another). Those are
     reported with their JSON paths among the other problems, so one round trip fixes them all.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(path, ["file not found"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, [f"cannot read file: {exc}"]) from None
     try:
         raw = json.loads(
             text, parse_constant=_NonFinite, parse_float=_finite_float, object_pairs_hook=_object_keeping_duplicates
@@ -555,11 +576,8 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
         problems.extend(
             _table_key_problems(dim, f"$.dimensions[{i}]", sql_dir, {"key": True, "version_columns": True})
         )
-        if (
-            dim.get("mode") in DIMENSION_MODES
-            and dim.get("mode") != "upsert_latest"
-            and "version_columns" in dim
-        ):
+        # An unknown mode is the schema's to report (its enum is the one list of modes).
+        if isinstance(dim.get("mode"), str) and dim.get("mode") != "upsert_latest" and "version_columns" in dim:
             problems.append(
                 f"$.dimensions[{i}].version_columns: only allowed with mode 'upsert_latest' "
                 f"(mode is {dim.get('mode')!r})"

@@ -29,10 +29,35 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Annotated, Any, NamedTuple, Optional
+from typing import IO, Annotated, Any, Optional
 
 import msgspec
 import orjson
+
+from sparkify.source_schema import (
+    EVENT_COLUMNS,
+    EVENT_FIELDS,
+    LINEAGE_COLUMNS,
+    SONG_COLUMNS,
+    SONG_FIELDS,
+    SONGPLAY_IDENTITY,
+    Field,
+)
+
+__all__ = [  # the column tuples are re-exported: the staging rows follow them
+    "EVENT_COLUMNS",
+    "LINEAGE_COLUMNS",
+    "REJECT_COLUMNS",
+    "SONG_COLUMNS",
+    "OversizedLine",
+    "ParseStats",
+    "Rejection",
+    "RejectionSpool",
+    "iter_lines",
+    "parse_events",
+    "parse_songs",
+    "repair_mojibake",
+]
 
 MAX_LINE_BYTES = 64 * 1024
 #: Characters of a rejected record's raw text kept in rejected_lines.raw_line (VARCHAR(4096)):
@@ -45,104 +70,6 @@ JSON_WHITESPACE = b" \t\r\n"
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
-class FieldRule(NamedTuple):
-    """How one JSON field becomes a staging column value.
-
-    kind: str, int (BIGINT), int32 (INTEGER) or num (DOUBLE PRECISION). low/high: inclusive
-    bounds for numbers, where the column type alone would let through values the transform
-    cannot load (the songplays match casts durations to NUMERIC(18, 5); timestamps must be
-    PostgreSQL and Redshift TIMESTAMPs).
-    """
-
-    field: str
-    kind: str
-    required: bool = False
-    low: float | None = None
-    high: float | None = None
-
-
-#: Durations in seconds (event length, song duration): longer than 11 days is an outlier.
-DURATION_RANGE = (0.0, 1_000_000.0)
-#: Event time in epoch milliseconds: 1970-01-01 .. 9999-12-31 23:59:59.999 UTC.
-TS_RANGE = (0, 253_402_300_799_999)
-
-_EVENT_FIELDS: tuple[FieldRule, ...] = (
-    FieldRule("artist", "str"),
-    FieldRule("auth", "str"),
-    FieldRule("firstName", "str"),
-    FieldRule("gender", "str"),
-    FieldRule("itemInSession", "int32"),
-    FieldRule("lastName", "str"),
-    FieldRule("length", "num", False, *DURATION_RANGE),
-    FieldRule("level", "str"),
-    FieldRule("location", "str"),
-    FieldRule("method", "str"),
-    FieldRule("page", "str", True),
-    FieldRule("registration", "num"),
-    FieldRule("sessionId", "int32"),
-    FieldRule("song", "str"),
-    FieldRule("status", "int32"),
-    FieldRule("ts", "int", True, *TS_RANGE),
-    FieldRule("userAgent", "str"),
-    FieldRule("userId", "str", True),
-)
-_SONG_FIELDS: tuple[FieldRule, ...] = (
-    FieldRule("num_songs", "int32"),
-    FieldRule("artist_id", "str", True),
-    FieldRule("artist_latitude", "num", False, -90.0, 90.0),
-    FieldRule("artist_longitude", "num", False, -180.0, 180.0),
-    FieldRule("artist_location", "str"),
-    FieldRule("artist_name", "str", True),
-    FieldRule("song_id", "str", True),
-    FieldRule("title", "str", True),
-    FieldRule("duration", "num", False, *DURATION_RANGE),
-    FieldRule("year", "int32", False, 0, 9999),
-)
-#: A songplay is identified by (userId, sessionId, itemInSession, ts): a NextSong event of a
-#: logged-in user without one of them could not get a songplay_id, so it is rejected at staging.
-SONGPLAY_IDENTITY: tuple[str, ...] = ("userId", "sessionId", "itemInSession", "ts")
-
-EVENT_COLUMNS: tuple[str, ...] = (
-    "partition_key",
-    "source_key",
-    "line_number",
-    "record_in_line",
-    "artist",
-    "auth",
-    "first_name",
-    "gender",
-    "item_in_session",
-    "last_name",
-    "length",
-    "level",
-    "location",
-    "method",
-    "page",
-    "registration",
-    "session_id",
-    "song",
-    "status",
-    "ts",
-    "user_agent",
-    "user_id",
-    "artist_clean",
-    "song_clean",
-)
-#: Where a staged row came from: object key and 1-based line number within it.
-LINEAGE_COLUMNS: tuple[str, ...] = ("source_key", "line_number")
-SONG_COLUMNS: tuple[str, ...] = (
-    *LINEAGE_COLUMNS,
-    "num_songs",
-    "artist_id",
-    "artist_latitude",
-    "artist_longitude",
-    "artist_location",
-    "artist_name",
-    "song_id",
-    "title",
-    "duration",
-    "year",
-)
 REJECT_COLUMNS: tuple[str, ...] = (
     "partition_key",
     "source_key",
@@ -153,25 +80,6 @@ REJECT_COLUMNS: tuple[str, ...] = (
     "raw_sha256",
     "raw_line",
 )
-
-
-#: Longest string (in characters, as PostgreSQL sizes VARCHAR) each JSON field may hold: the
-#: staging column's VARCHAR length. A longer value would fail the whole partition's COPY, so it
-#: is rejected here as one bad record instead. Fields not listed are VARCHAR(1024).
-#: tests/unit/test_quarantine.py checks these against sql/ddl.
-STRING_LIMITS: dict[str, int] = {
-    "auth": 32,
-    "firstName": 256,
-    "gender": 8,
-    "lastName": 256,
-    "level": 16,
-    "method": 16,
-    "page": 64,
-    "userId": 64,
-    "artist_id": 32,
-    "song_id": 32,
-}
-DEFAULT_STRING_LIMIT = 1024
 
 
 class RejectedLine(ValueError):
@@ -287,9 +195,9 @@ def _repair_non_ascii(text: str) -> str:
     return text
 
 
-def _typed(record: dict[str, Any], rule: FieldRule) -> Any:
+def _typed(record: dict[str, Any], rule: Field) -> Any:
     """The column value of one field, or RejectedLine naming the field and the problem."""
-    field, kind = rule.field, rule.kind
+    field, kind = rule.json, rule.kind
     value = record.get(field)
     if value is None:
         if rule.required:
@@ -297,8 +205,8 @@ def _typed(record: dict[str, Any], rule: FieldRule) -> Any:
         return None
     if kind == "str":
         if field == "userId" and isinstance(value, int) and not isinstance(value, bool):
-            if abs(value) >= 10 ** STRING_LIMITS["userId"]:
-                raise RejectedLine(f"field {field!r}: longer than {STRING_LIMITS['userId']} characters")
+            if abs(value) >= 10**rule.max_length:
+                raise RejectedLine(f"field {field!r}: longer than {rule.max_length} characters")
             return str(value)
         if not isinstance(value, str):
             raise RejectedLine(f"field {field!r}: expected string, got {type(value).__name__}")
@@ -309,7 +217,7 @@ def _typed(record: dict[str, Any], rule: FieldRule) -> Any:
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 raise RejectedLine(f"field {field!r}: contains an unpaired surrogate escape") from None
-        limit = STRING_LIMITS.get(field, DEFAULT_STRING_LIMIT)
+        limit = rule.max_length
         if len(value) > limit:
             raise RejectedLine(f"field {field!r}: longer than {limit} characters ({len(value)})")
         return value
@@ -428,7 +336,7 @@ def _event_values(
     partition_key: str, source_key: str, line_number: int, record_in_line: int, record: dict[str, Any]
 ) -> tuple[Any, ...]:
     """The staging row of one parsed event, or RejectedLine naming the first bad field."""
-    values = [_typed(record, rule) for rule in _EVENT_FIELDS]
+    values = [_typed(record, rule) for rule in EVENT_FIELDS]
     problem = _identity_problem(record, values[_USER_ID])
     if problem:
         raise RejectedLine(problem)
@@ -441,15 +349,15 @@ def _event_values(
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
-_EVENT_KEYS: tuple[str, ...] = tuple(rule.field for rule in _EVENT_FIELDS)
+_EVENT_KEYS: tuple[str, ...] = tuple(rule.json for rule in EVENT_FIELDS)
 _ARTIST, _SONG, _PAGE, _USER_ID = (_EVENT_KEYS.index(f) for f in ("artist", "song", "page", "userId"))
 _IDENTITY_INDEXES = tuple(_EVENT_KEYS.index(f) for f in SONGPLAY_IDENTITY)
 
 
-def _strict_field_type(rule: FieldRule) -> Any:
+def _strict_field_type(rule: Field) -> Any:
     """The msgspec type that accepts exactly the values _typed passes through unchanged."""
     if rule.kind == "str":
-        return Annotated[str, msgspec.Meta(max_length=STRING_LIMITS.get(rule.field, DEFAULT_STRING_LIMIT))]
+        return Annotated[str, msgspec.Meta(max_length=rule.max_length)]
     if rule.kind in ("int", "int32"):
         low, high = (_INT64_MIN, _INT64_MAX) if rule.kind == "int" else (_INT32_MIN, _INT32_MAX)
         low = max(low, int(rule.low)) if rule.low is not None else low
@@ -467,10 +375,10 @@ def _strict_field_type(rule: FieldRule) -> Any:
 _StrictEvent = msgspec.defstruct(
     "StrictEvent",
     [
-        (rule.field, _strict_field_type(rule))
+        (rule.json, _strict_field_type(rule))
         if rule.required
-        else (rule.field, Optional[_strict_field_type(rule)], None)  # noqa: UP045 (a runtime type, not a hint)
-        for rule in _EVENT_FIELDS
+        else (rule.json, Optional[_strict_field_type(rule)], None)  # noqa: UP045 (a runtime type, not a hint)
+        for rule in EVENT_FIELDS
     ],
     kw_only=True,
     gc=False,  # scalar fields only: no reference cycles, so not tracked by the cyclic GC
@@ -614,7 +522,7 @@ def parse_songs(
     stats = stats if stats is not None else ParseStats()
 
     def convert(_: int, record: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(_typed(record, rule) for rule in _SONG_FIELDS)
+        return tuple(_typed(record, rule) for rule in SONG_FIELDS)
 
     record_number = 0
     line_number = 0

@@ -71,3 +71,12 @@ def index_statements(config: Config, warehouse: Warehouse) -> list[str]:
 def ddl_statements(config: Config, warehouse: Warehouse) -> list[str]:
     """CREATE TABLE IF NOT EXISTS for every table, from sql/ddl/<table>.sql."""
     return [render(f"ddl/{name}.sql", **model_context(config, warehouse, name)) for name in all_tables(config)]
+
+
+def ensure_tables(config: Config, warehouse: Warehouse) -> bool:
+    """Create every table and index of the config if the declared DDL changed; returns whether it ran.
+
+    Both DAGs call it before they write (staging's ensure_schema task, the transform's load_fact),
+    so a table added to config.json works whichever DAG runs first.
+    """
+    return warehouse.ensure_schema_once(ddl_statements(config, warehouse) + index_statements(config, warehouse))

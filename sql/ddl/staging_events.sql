@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS {{ this }} (
     level           VARCHAR(16),
     location        VARCHAR(1024),
     method          VARCHAR(16),
-    page            VARCHAR(64),
+    page            VARCHAR(64)      NOT NULL,
     registration    DOUBLE PRECISION,
     session_id      INTEGER,
     song            VARCHAR(1024),

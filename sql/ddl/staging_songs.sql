@@ -7,9 +7,9 @@ CREATE TABLE IF NOT EXISTS {{ this }} (
     artist_latitude  DOUBLE PRECISION,
     artist_longitude DOUBLE PRECISION,
     artist_location  VARCHAR(1024),
-    artist_name      VARCHAR(1024),
+    artist_name      VARCHAR(1024)    NOT NULL,
     song_id          VARCHAR(32)      NOT NULL,
-    title            VARCHAR(1024),
+    title            VARCHAR(1024)    NOT NULL,
     duration         DOUBLE PRECISION,
     year             INTEGER,
     PRIMARY KEY (source_key, line_number)

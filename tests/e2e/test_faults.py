@@ -78,8 +78,8 @@ def _hold_copy(url: str, schema: str) -> psycopg.Connection:
         )
     conn = psycopg.connect(url)
     conn.execute(
-        f'INSERT INTO "{schema}".staging_events (partition_key, source_key, line_number, record_in_line, ts, user_id)'
-        " VALUES (%s, %s, %s, 1, 0, 'held-by-test')",
+        f'INSERT INTO "{schema}".staging_events (partition_key, source_key, line_number, record_in_line, ts, user_id,'
+        " page) VALUES (%s, %s, %s, 1, 0, 'held-by-test', 'Home')",
         (BIG, BIG_OBJECT, HELD_LINE),
     )
     return conn

@@ -179,6 +179,42 @@ def test_latest_non_null_level_wins_in_any_partition_order(make_project, tmp_pat
     assert users[0] == users[1] == [("7", "paid", DAY_MS + 1000)]
 
 
+def test_songs_match_on_repaired_title_artist_and_duration_to_three_decimals(make_project, tmp_path: Path) -> None:
+    def twice_latin1(text: str) -> str:  # UTF-8 decoded as Latin-1 twice, as real logs hold it
+        return text.encode().decode("latin-1").encode().decode("latin-1")
+
+    icelandic = {**SONG, "song_id": "SONG2", "artist_id": "ARTIST2", "title": "Hoppípolla",
+                 "artist_name": "Sigur Rós", "duration": 268.0}  # fmt: skip
+    mojibake = {"song": twice_latin1("Hoppípolla"), "artist": twice_latin1("Sigur Rós"), "length": 268.0}
+    data = lines_of(
+        event(itemInSession=0, ts=DAY_MS + 0, length=200.5004),  # 200.500 at 3 decimals: SONG1
+        event(itemInSession=1, ts=DAY_MS + 1, length=200.4),  # same title and artist, other duration
+        event(itemInSession=2, ts=DAY_MS + 2, **mojibake),  # repaired before matching: SONG2
+        event(itemInSession=3, ts=DAY_MS + 3, song="Other", length=200.5),  # other title
+    )
+    songs = {"A/s.json": json.dumps(SONG).encode(), "B/s.json": json.dumps(icelandic).encode()}
+    project = make_project(write_source(tmp_path / "src", {DAY: data}, songs))
+    project.stage(DAY)
+    project.transform(DAY, run_checks=False)
+    assert project.query("SELECT song_id, artist_id FROM songplays ORDER BY start_time") == [
+        ("SONG1", "ARTIST1"), (None, None), ("SONG2", "ARTIST2"), (None, None)
+    ]
+
+
+def test_level_of_the_newest_partition_wins_when_it_loads_first(make_project, tmp_path: Path) -> None:
+    """upsert_latest: a partition loaded later but holding older events must not overwrite the level."""
+    day1 = lines_of(event(level="free", ts=DAY_MS + 1000))
+    day2 = lines_of(event(level="paid", ts=DAY_MS + 86_400_000 + 5000, sessionId=2))
+    users = []
+    for order in ((DAY, NEXT_DAY), (NEXT_DAY, DAY)):
+        project = make_project(write_source(tmp_path / f"src-{order[0]}", {DAY: day1, NEXT_DAY: day2}))
+        for key in order:
+            project.stage(key)
+            project.transform(key, run_checks=False)
+        users.append(project.query("SELECT user_id, level, last_event_ts FROM users"))
+    assert users[0] == users[1] == [("7", "paid", DAY_MS + 86_400_000 + 5000)]
+
+
 def test_logged_out_next_song_is_staged_but_never_a_songplay(make_project, tmp_path: Path) -> None:
     data = lines_of(event(), event(userId="", auth="Logged Out", firstName=None, ts=DAY_MS + 5000, sessionId=9))
     project = make_project(write_source(tmp_path / "src", {DAY: data}))
@@ -257,6 +293,23 @@ def test_one_bad_song_record_never_blocks_the_catalogue(make_project, tmp_path: 
     assert project.query("SELECT title FROM songs WHERE song_id = 'SONG1'") == [("Song",)]
     # A later run is not blocked and reloads nothing.
     assert project.stage(DAY)["songs"]["objects_loaded"] == 0
+
+
+def test_values_are_normalised_as_the_contract_says(make_project, tmp_path: Path) -> None:
+    """ts is epoch milliseconds; song year 0 and an empty artist location are NULL; user agents lose
+    their quotes; an artist staged with different content keeps its first record by object key."""
+    live = {**SONG, "song_id": "SONG3", "artist_name": "Artist (live)", "artist_location": "Reykjavik", "year": 2005}
+    songs = {"A/s.json": json.dumps(SONG).encode(), "B/s.json": json.dumps(live).encode()}
+    data = lines_of(event(ts=DAY_MS + 3_600_123, userAgent='"Mozilla/5.0 (X11)"'))
+    project = make_project(write_source(tmp_path / "src", {DAY: data}, songs))
+    project.stage(DAY)
+    project.transform(DAY, run_checks=False)
+    assert project.query("SELECT start_time, user_agent FROM songplays") == [
+        (dt.datetime(2018, 11, 1, 1, 0, 0, 123000), "Mozilla/5.0 (X11)")
+    ]
+    assert project.query("SELECT hour, day, month, year FROM time") == [(1, 1, 11, 2018)]
+    assert project.query("SELECT song_id, year FROM songs ORDER BY song_id") == [("SONG1", None), ("SONG3", 2005)]
+    assert project.query("SELECT artist_id, name, location FROM artists") == [("ARTIST1", "Artist", None)]
 
 
 def test_unstorable_object_names_are_stored_safely(make_project, tmp_path: Path) -> None:

@@ -668,6 +668,17 @@ def test_non_finite_numbers_are_refused_with_their_paths(
     ])
 
 
+@pytest.mark.parametrize(
+    ("share", "problem"),
+    [(1.5, "1.5 is greater than the maximum of 1"), (-0.1, "-0.1 is less than the minimum of 0")],
+)
+def test_max_rejected_share_is_a_share(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError], share: float, problem: str
+) -> None:
+    base["staging"]["max_rejected_share"] = share
+    assert load_bad(base).problems == (f"$.staging.max_rejected_share: {problem}",)
+
+
 def test_duplicate_keys_are_refused_with_their_paths(
     base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
 ) -> None:
@@ -783,3 +794,24 @@ def test_bad_thresholds_are_reported_with_their_paths(
         f"$.checks[{n + 8}].severity: not allowed with warn_if: the thresholds decide "
         "(error_if matches: failed; else warn_if matches: warned; else passed)",
     ])
+
+
+def test_a_validated_config_is_reused_until_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading twice (DAG parse, then execute) validates once; any edit or override is seen at once."""
+    monkeypatch.delenv("SPARKIFY_SOURCE", raising=False)
+    path = tmp_path / "config.json"
+    document = json.loads(SHIPPED.read_text())
+    path.write_text(json.dumps(document))
+    first = load_config(path)
+    assert load_config(path) is first
+    document["staging"]["max_rejected_share"] = 0.5  # the content decides, not the file's size or time
+    path.write_text(json.dumps(document))
+    assert load_config(path).staging.max_rejected_share == 0.5
+    monkeypatch.setenv("SPARKIFY_SOURCE", str(tmp_path / "elsewhere"))
+    assert load_config(path).source.uri == str(tmp_path / "elsewhere")
+    document["staging"]["max_rejected_share"] = float("nan")
+    path.write_text(json.dumps(document))
+    with pytest.raises(ConfigError):
+        load_config(path)  # a broken edit is reported, never masked by the cached good one

@@ -26,13 +26,13 @@ from hypothesis import strategies as st
 
 from sparkify.parsing import (
     _DECODER,
-    _EVENT_FIELDS,
     RejectedLine,
     Rejection,
     _event_values,
     _strict_event_row,
     parse_events,
 )
+from sparkify.source_schema import EVENT_FIELDS
 
 BASE: dict[str, Any] = {
     "artist": "Sigur RÃ\x83Â³s",
@@ -100,7 +100,7 @@ VARIANTS: list[tuple[str, Any]] = [
 ]
 
 
-_INTEGER_FIELDS = frozenset(rule.field for rule in _EVENT_FIELDS if rule.kind in ("int", "int32"))
+_INTEGER_FIELDS = frozenset(rule.json for rule in EVENT_FIELDS if rule.kind in ("int", "int32"))
 
 
 def slow(record: dict[str, Any]) -> tuple[Any, ...] | str:

@@ -335,6 +335,22 @@ def test_reconciliation_params_reach_the_operator(write_config) -> None:
 
 # --------------------------------------------------------------------------- thresholds (warn_if / error_if)
 
+class TestMeasuredBounds:
+    """row_count and freshness judge one number against inclusive bounds."""
+
+    @pytest.mark.parametrize(
+        ("observed", "passed"), [(None, False), (0, False), (1, True), (3, True), (5, True), (6, False)]
+    )
+    def test_row_count_min_and_max_are_inclusive(self, observed: float | None, passed: bool) -> None:
+        verdict = judge("row_count", observed, {"min": 1, "max": 5})
+        assert verdict.passed is passed and verdict.threshold == "min=1 max=5"
+
+    @pytest.mark.parametrize(("observed", "passed"), [(None, False), (-1.0, True), (2.0, True), (2.001, False)])
+    def test_freshness_at_max_age_passes(self, observed: float | None, passed: bool) -> None:
+        verdict = judge("freshness", observed, {"column": "start_time", "max_age_hours": 2})
+        assert verdict.passed is passed and verdict.threshold == "age_hours<=2"
+
+
 SHIPPED_THRESHOLDS = {"warn_if": {"count_gt": 0}, "error_if": {"share_gt": 0.5}}
 
 

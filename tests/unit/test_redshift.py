@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -361,3 +362,48 @@ class TestReadOnlyChecks:
 def test_timeout_is_whole_milliseconds_never_zero() -> None:
     assert timeout_ms(60) == 60000
     assert timeout_ms(0.0001) == 1  # 0 would mean no limit
+
+
+class TestPermanentErrors:
+    """SQLSTATE class 42 (undefined object, syntax, permission) fails at once; the rest is retried."""
+
+    @pytest.mark.parametrize(
+        ("error", "permanent"),
+        [
+            (RuntimeError({"C": "42P01", "M": 'relation "x" does not exist'}), True),
+            (RuntimeError({"C": "42601", "M": "syntax error"}), True),
+            (RuntimeError({"C": "40001", "M": "serializable isolation violation"}), False),
+            (RuntimeError({"C": "57014", "M": "canceling statement"}), False),
+            (ConnectionError("connection reset"), False),
+        ],
+    )
+    def test_redshift_error_fields(self, recorded, error: BaseException, permanent: bool) -> None:
+        warehouse, _, _ = recorded
+        assert warehouse.permanent_error(error) is permanent
+
+    @pytest.mark.parametrize(
+        ("error", "permanent"),
+        [
+            (psycopg.errors.UndefinedTable("no table"), True),
+            (psycopg.errors.UndefinedColumn("no column"), True),
+            (psycopg.errors.SyntaxError("syntax"), True),
+            (psycopg.errors.InsufficientPrivilege("denied"), True),
+            (psycopg.errors.LockNotAvailable("lock timeout"), False),
+            (psycopg.errors.SerializationFailure("retry me"), False),
+            (psycopg.OperationalError("server closed the connection"), False),
+        ],
+    )
+    def test_psycopg_errors(self, recorded, error: BaseException, permanent: bool) -> None:
+        warehouse, _, _ = recorded
+        assert warehouse.permanent_error(error) is permanent
+
+    def test_failing_fast_names_what_failed_and_keeps_transient_errors(self, recorded) -> None:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        warehouse, _, _ = recorded
+        with pytest.raises(AirflowFailException, match=r"load of users from sql/marts/users\.sql: UndefinedTable"):
+            with warehouse.failing_fast("load of users from sql/marts/users.sql"):
+                raise psycopg.errors.UndefinedTable('relation "users" does not exist')
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            with warehouse.failing_fast("load of users"):
+                raise psycopg.errors.LockNotAvailable("lock timeout")

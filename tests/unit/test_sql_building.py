@@ -503,3 +503,23 @@ class TestProject:
                 expected = ["observed", "rows_checked"]
             assert statement.named_selects == expected, c.name
             assert set(PLACEHOLDER.findall(query.sql)) == set(query.params), c.name
+
+
+def test_load_modes_are_the_schemas() -> None:
+    """The upsert builders and config.schema.json accept the same dimension modes."""
+    from sparkify.config import SCHEMA_PATH
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    modes = schema["$defs"]["dimension"]["properties"]["mode"]["enum"] if "dimension" in schema["$defs"] else None
+    assert modes is not None and sorted(modes) == sorted(UPSERT_MODES)
+
+
+def test_schema_comment_takes_only_a_digest() -> None:
+    from sparkify.warehouse.base import ddl_digest
+    from sparkify.warehouse.sql import build_schema_comment_sql
+
+    digest = ddl_digest(["CREATE TABLE t (a int)"])
+    assert build_schema_comment_sql("public", digest) == f"COMMENT ON SCHEMA \"public\" IS '{digest}'"
+    for bad in ("x' ; DROP SCHEMA public; --", digest + "'", ""):
+        with pytest.raises(ValueError, match="not a DDL digest"):
+            build_schema_comment_sql("public", bad)

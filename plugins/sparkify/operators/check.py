@@ -6,11 +6,10 @@ import datetime as dt
 import time
 from typing import Any
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from sparkify.config import Config, load_config
-from sparkify.project import RESULTS_TABLE, model_context, open_warehouse
+from sparkify.operators.base import WarehouseOperator
+from sparkify.project import RESULTS_TABLE, model_context
 from sparkify.quality import (
     ERROR,
     PASSED,
@@ -30,7 +29,7 @@ from sparkify.quality import (
 from sparkify.warehouse import Warehouse
 
 
-class DataQualityCheckOperator(BaseOperator):
+class DataQualityCheckOperator(WarehouseOperator):
     """Measure one check, record it in ``dq_results``, and fail (without retry) on an error-severity failure.
 
     Every execution appends one row to ``dq_results`` (passed, failed, warned or error) with the
@@ -58,7 +57,7 @@ class DataQualityCheckOperator(BaseOperator):
         config_path: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(config_path=config_path, **kwargs)
         self.name = name
         self.table = table
         self.check_type = check_type
@@ -66,16 +65,14 @@ class DataQualityCheckOperator(BaseOperator):
         self.scope = scope
         self.check_params = check_params or {}
         self.partition_key = partition_key
-        self.config_path = config_path
 
     def execute(self, context: Any) -> dict[str, Any]:
         started = time.monotonic()
         checked_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        config = load_config(self.config_path)
-        warehouse = open_warehouse(config)
+        config, warehouse = self.config, self.warehouse
         # Manual runs without a partition render the template as "None" or "".
         partition_key = self.partition_key if self.partition_key not in (None, "", "None") else None
-        partition_column = self._partition_column(config) if self.scope == "partition" else None
+        partition_column = config.partition_column_of(self.table) if self.scope == "partition" else None
         query_args: dict[str, Any] = {
             "partition_column": partition_column,
             "partition_key": partition_key,
@@ -183,10 +180,6 @@ class DataQualityCheckOperator(BaseOperator):
             },
         )
 
-    def _partition_column(self, config: Config) -> str:
-        if self.table == config.fact.name:
-            return config.fact.partition_column
-        return "partition_key"
 
 
 def _run_identity(context: Any) -> tuple[str, str, int | None]:

@@ -5,17 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from airflow.sdk import BaseOperator
-
-from sparkify.config import load_config
-from sparkify.project import model_context, open_warehouse
+from sparkify.operators.base import WarehouseOperator
+from sparkify.project import model_context
 from sparkify.sqlfiles import render
 
 
-class LoadDimensionOperator(BaseOperator):
+class LoadDimensionOperator(WarehouseOperator):
     """Merge a dimension model's rows into its table with the configured load mode.
 
-    Modes (see warehouse.build_upsert_sql): insert_missing, upsert, upsert_latest. All are
+    Modes (see sparkify.warehouse.sql.build_upsert_sql): insert_missing, upsert, upsert_latest. All are
     idempotent and independent of partition order; writers of one table are serialised by a lock.
     """
 
@@ -34,21 +32,20 @@ class LoadDimensionOperator(BaseOperator):
         config_path: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(config_path=config_path, **kwargs)
         self.name = name
         self.sql = sql
         self.key = key
         self.mode = mode
         self.version_columns = version_columns
         self.partition_key = partition_key
-        self.config_path = config_path
 
     def execute(self, context: Any) -> int:
-        config = load_config(self.config_path)
-        warehouse = open_warehouse(config)
+        config, warehouse = self.config, self.warehouse
         select_sql = render(self.sql, **model_context(config, warehouse, self.name))
-        rows = warehouse.upsert_from_select(
-            self.name, select_sql, {"partition_key": self.partition_key}, self.key, self.mode, self.version_columns
-        )
+        with warehouse.failing_fast(f"load of {self.name} from sql/{self.sql}"):
+            rows = warehouse.upsert_from_select(
+                self.name, select_sql, {"partition_key": self.partition_key}, self.key, self.mode, self.version_columns
+            )
         self.log.info("%s (%s): %d rows inserted or updated", self.name, self.mode, rows)
         return rows

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from sparkify.config import Config, load_config
+from sparkify.config import Config
+from sparkify.operators.base import WarehouseOperator
 from sparkify.partitions import is_manual_run, validate_partition_key
-from sparkify.project import model_context, open_warehouse
+from sparkify.project import ensure_tables, model_context
 from sparkify.sqlfiles import render
 
 
@@ -24,7 +24,7 @@ TABLE_EXISTS_SQL = (
 )
 
 
-class LoadFactOperator(BaseOperator):
+class LoadFactOperator(WarehouseOperator):
     """Replace the partition's fact rows with the fact model's output (delete + insert, one transaction).
 
     A manual run (UI trigger form, REST API, `make backfill DAG=transform`) first checks that its
@@ -38,21 +38,24 @@ class LoadFactOperator(BaseOperator):
     def __init__(
         self, *, partition_key: str = "{{ partition_key }}", config_path: str | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(config_path=config_path, **kwargs)
         self.partition_key = partition_key
-        self.config_path = config_path
 
     def execute(self, context: Any) -> int:
-        config = load_config(self.config_path)
+        config, warehouse = self.config, self.warehouse
         fact = config.fact
-        warehouse = open_warehouse(config)
         validate_partition_key(self.partition_key)
         if is_manual_run(context):
             self._require_staged(config, warehouse)
+        # The transform writes the fact, the dimensions and dq_results: it ensures their tables
+        # itself, so a table added to config.json works whichever DAG runs first.
+        if ensure_tables(config, warehouse):
+            self.log.info("schema %s: tables ensured (declared DDL changed)", config.warehouse.schema)
         select_sql = render(fact.sql, **model_context(config, warehouse, fact.name))
-        rows = warehouse.replace_partition_from_select(
-            fact.name, fact.partition_column, select_sql, {"partition_key": self.partition_key}
-        )
+        with warehouse.failing_fast(f"load of {fact.name} from sql/{fact.sql}"):
+            rows = warehouse.replace_partition_from_select(
+                fact.name, fact.partition_column, select_sql, {"partition_key": self.partition_key}
+            )
         self.log.info("%s: %d rows for partition %s", fact.name, rows, self.partition_key)
         return rows
 

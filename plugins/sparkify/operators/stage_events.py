@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from sparkify.config import load_config
-from sparkify.project import open_warehouse
+from sparkify.operators.base import WarehouseOperator
 from sparkify.staging import quarantine_failure
 
 
-class StageEventsOperator(BaseOperator):
+class StageEventsOperator(WarehouseOperator):
     """Replace one day's partition of staging_events (and its rejections) from the source.
 
     Other partitions are never touched, so runs for different days can go in any order or at
@@ -30,13 +28,12 @@ class StageEventsOperator(BaseOperator):
     def __init__(
         self, *, partition_key: str = "{{ partition_key }}", config_path: str | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(config_path=config_path, **kwargs)
         self.partition_key = partition_key
-        self.config_path = config_path
 
     def execute(self, context: Any) -> dict[str, Any]:
-        config = load_config(self.config_path)
-        staged = open_warehouse(config).stage_events(config, self.partition_key)
+        config = self.config
+        staged = self.warehouse.stage_events(config, self.partition_key)
         failure = quarantine_failure(
             self.partition_key,
             staged.records,

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import BaseOperator
-
-from sparkify.config import load_config
-from sparkify.project import open_warehouse
+from sparkify.operators.base import WarehouseOperator
 
 
-class StageSongsOperator(BaseOperator):
+class StageSongsOperator(WarehouseOperator):
     """Compare the catalogue's objects with the load manifest and stage the new or changed ones.
 
     Each batch of objects is replaced and recorded in the manifest in one transaction, so an
@@ -19,13 +16,8 @@ class StageSongsOperator(BaseOperator):
 
     ui_color = "#fdebd0"
 
-    def __init__(self, *, config_path: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.config_path = config_path
-
     def execute(self, context: Any) -> dict[str, Any]:
-        config = load_config(self.config_path)
-        result = open_warehouse(config).stage_songs(config)
+        result = self.warehouse.stage_songs(self.config)
         self.log.info(
             "song catalogue: %d object(s) listed, %d new or changed, %d rows loaded, %d rejected",
             result["objects_listed"],

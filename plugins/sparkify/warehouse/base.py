@@ -7,16 +7,24 @@ the same partition serialise instead of failing.
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowFailException
 
 from sparkify.sqlfiles import qualified, quote_ident
 
 if TYPE_CHECKING:
     from sparkify.config import Config
     from sparkify.staging import StagedPartition
+
+def ddl_digest(ddl_statements: Sequence[str]) -> str:
+    """A short, stable name of a set of DDL statements: 'sparkify-ddl:<sha256 prefix>'."""
+    return "sparkify-ddl:" + hashlib.sha256("\n;\n".join(ddl_statements).encode()).hexdigest()[:32]
+
 
 class QueryRefused(RuntimeError):
     """The warehouse stopped a read-only query: it tried to write, held several statements or ran too long.
@@ -79,8 +87,12 @@ class Warehouse(ABC):
         """A cursor in a READ ONLY transaction whose statements stop after timeout_seconds; rolled back."""
 
     @abstractmethod
-    def ensure_schema(self, ddl_statements: Iterable[str]) -> None:
-        """Create the schema and every table if missing (idempotent; safe from concurrent runs)."""
+    def ensure_schema(self, ddl_statements: Iterable[str], digest: str | None = None) -> None:
+        """Create the schema and every table if missing (idempotent; safe from concurrent runs).
+
+        digest: ddl_digest of the statements, recorded (where the warehouse can) for
+        ensure_schema_once.
+        """
 
     @abstractmethod
     def stage_events(self, config: Config, partition_key: str) -> StagedPartition:
@@ -176,6 +188,54 @@ class Warehouse(ABC):
         none (Redshift's PRIMARY KEY and UNIQUE are informational), so the check query runs.
         """
         return None
+
+    def permanent_error(self, exc: BaseException) -> bool:
+        """Whether a database error is one retrying the same statement cannot fix.
+
+        SQLSTATE class 42 (syntax error or access rule violation: undefined table or column,
+        syntax, permissions) is; lost connections, lock timeouts and serialization failures are
+        not. psycopg errors carry ``sqlstate``; redshift_connector passes the server's fields
+        (``C`` = code) as a dict in ``args[0]``.
+        """
+        state = getattr(exc, "sqlstate", None)
+        if not state and exc.args and isinstance(exc.args[0], dict):
+            state = exc.args[0].get("C")
+        return isinstance(state, str) and state.startswith("42")
+
+    @contextmanager
+    def failing_fast(self, what: str) -> Iterator[None]:
+        """Turn a permanent SQL error inside the block into AirflowFailException naming ``what``.
+
+        Why: Airflow retries every other exception, so an undefined table or a typo in a model
+        burned its retries (minutes of backoff) before anyone saw the message.
+        """
+        try:
+            yield
+        except AirflowFailException:
+            raise
+        except Exception as exc:
+            if not self.permanent_error(exc):
+                raise
+            raise AirflowFailException(
+                f"{what}: {type(exc).__name__}: {str(exc).strip()} (retrying cannot fix this)"
+            ) from exc
+
+    def schema_version(self) -> str | None:
+        """The DDL digest recorded by the last ensure_schema, or None when the warehouse keeps none."""
+        return None
+
+    def ensure_schema_once(self, ddl_statements: Sequence[str]) -> bool:
+        """ensure_schema, skipped when the declared DDL is the one last applied; returns whether it ran.
+
+        Why: every DAG that writes tables ensures them (a table added to config.json must work
+        whichever DAG runs first), but running every CREATE … IF NOT EXISTS in each partition's
+        run costs a transaction and a lock; comparing a digest costs one query.
+        """
+        digest = ddl_digest(ddl_statements)
+        if self.schema_version() == digest:
+            return False
+        self.ensure_schema(ddl_statements, digest)
+        return True
 
     def insert_row(self, table: str, row: dict[str, Any]) -> None:
         """Append one row (an audit record such as a check result); values are bind parameters."""

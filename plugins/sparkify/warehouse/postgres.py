@@ -15,10 +15,16 @@ import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
 from sparkify.config import Config
+from sparkify.source_schema import PARTITION_COLUMN
 from sparkify.sqlfiles import quote_ident, render
 from sparkify.staging import StagedPartition, stage_events_with_parser, stage_songs_with_parser
 from sparkify.warehouse.base import Warehouse, timeout_ms
-from sparkify.warehouse.sql import build_copy_sql, build_delete_partition_sql, build_upsert_sql
+from sparkify.warehouse.sql import (
+    build_copy_sql,
+    build_delete_partition_sql,
+    build_schema_comment_sql,
+    build_upsert_sql,
+)
 
 #: A load that changes at least this share of a table's rows refreshes its statistics at once
 #: (autovacuum's default autovacuum_analyze_scale_factor); smaller ones leave it to autoanalyze.
@@ -104,13 +110,27 @@ class PostgresWarehouse(Warehouse):
         """Serialise writers of the same object until the transaction ends."""
         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"sparkify:{name}",))
 
-    def ensure_schema(self, ddl_statements: Iterable[str]) -> None:
-        """Create the schema and every table if missing (idempotent; safe from concurrent runs)."""
+    def ensure_schema(self, ddl_statements: Iterable[str], digest: str | None = None) -> None:
+        """Create the schema and every table if missing (idempotent; safe from concurrent runs).
+
+        The digest is kept as the schema's comment (PostgreSQL's place for such a note: no
+        bookkeeping table to create first); COMMENT takes no bind parameter, so it is validated.
+        """
         with self.transaction() as cursor:
             self.lock(cursor, "ddl")
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema)}")
             for statement in ddl_statements:
                 cursor.execute(statement)
+            if digest is not None:
+                cursor.execute(build_schema_comment_sql(self.schema, digest))
+
+    def schema_version(self) -> str | None:
+        """The schema's comment (see ensure_schema); None when the schema does not exist yet."""
+        row = self.fetch_one(
+            "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %(schema)s",
+            {"schema": self.schema},
+        )
+        return row[0] if row else None
 
     def replace_partition(
         self,
@@ -133,8 +153,8 @@ class PostgresWarehouse(Warehouse):
         copied = 0
         with self.transaction() as cursor:
             self.lock(cursor, f"{table}:{partition_key}")
-            cursor.execute(build_delete_partition_sql(target, "partition_key"), {"partition_key": partition_key})
-            cursor.execute(build_delete_partition_sql(rejects, "partition_key"), {"partition_key": partition_key})
+            cursor.execute(build_delete_partition_sql(target, PARTITION_COLUMN), {"partition_key": partition_key})
+            cursor.execute(build_delete_partition_sql(rejects, PARTITION_COLUMN), {"partition_key": partition_key})
             # QueuedLibpqWriter sends from a worker thread (GIL released while the socket waits),
             # so Python keeps parsing while the server ingests; bounded queue, memory stays flat.
             # Binary format: psycopg packs a row in ~0.8 us instead of ~2.1 us as text (the Python

@@ -15,6 +15,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from sparkify.config import Config
 from sparkify.project import MANIFEST_TABLE, REJECTED_TABLE
+from sparkify.source_schema import PARTITION_COLUMN
 from sparkify.sources import S3Source, partition_objects, partition_prefix, source_for
 from sparkify.sqlfiles import quote_ident
 from sparkify.staging import StagedPartition
@@ -155,8 +156,11 @@ class RedshiftWarehouse(Warehouse):
         """Serialise writers of a table until commit (no advisory locks on Redshift)."""
         cursor.execute(f"LOCK {self.table(table)}")
 
-    def ensure_schema(self, ddl_statements: Iterable[str]) -> None:
-        """Create the schema and every table with distribution/sort keys (idempotent)."""
+    def ensure_schema(self, ddl_statements: Iterable[str], digest: str | None = None) -> None:
+        """Create the schema and every table with distribution/sort keys (idempotent).
+
+        Redshift has no COMMENT ON SCHEMA to keep the digest in: the statements run every time.
+        """
         with self.transaction() as cursor:
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema)}")
             for statement in ddl_statements:
@@ -199,8 +203,8 @@ class RedshiftWarehouse(Warehouse):
                     manifest=copy_manifest_uri is not None,
                 )
             )
-            cursor.execute(build_delete_partition_sql(target, "partition_key"), params)
-            cursor.execute(build_delete_partition_sql(rejects, "partition_key"), params)
+            cursor.execute(build_delete_partition_sql(target, PARTITION_COLUMN), params)
+            cursor.execute(build_delete_partition_sql(rejects, PARTITION_COLUMN), params)
             cursor.execute(build_insert_events_sql(target, temp, EVENT_JSON_FIELDS), params)
             loaded = int(cursor.rowcount)
             cursor.execute(build_copy_rejects_sql(rejects), params)
@@ -212,8 +216,8 @@ class RedshiftWarehouse(Warehouse):
         params = {"partition_key": partition_key}
         with self.transaction() as cursor:
             self.lock(cursor, table)
-            cursor.execute(build_delete_partition_sql(self.table(table), "partition_key"), params)
-            cursor.execute(build_delete_partition_sql(self.table(rejected_table), "partition_key"), params)
+            cursor.execute(build_delete_partition_sql(self.table(table), PARTITION_COLUMN), params)
+            cursor.execute(build_delete_partition_sql(self.table(rejected_table), PARTITION_COLUMN), params)
 
     def copy_song_objects(
         self,

@@ -23,35 +23,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sparkify.parsing import LINEAGE_COLUMNS, SONG_COLUMNS
+from sparkify.source_schema import EVENT_FIELDS, SONG_FIELDS
 from sparkify.sqlfiles import quote_ident
 from sparkify.warehouse.sql import UPSERT_MODES
 
-#: JSON field of a log event -> staging_events column, in COPY column order.
-EVENT_JSON_FIELDS: tuple[tuple[str, str], ...] = (
-    ("artist", "artist"),
-    ("auth", "auth"),
-    ("firstName", "first_name"),
-    ("gender", "gender"),
-    ("itemInSession", "item_in_session"),
-    ("lastName", "last_name"),
-    ("length", "length"),
-    ("level", "level"),
-    ("location", "location"),
-    ("method", "method"),
-    ("page", "page"),
-    ("registration", "registration"),
-    ("sessionId", "session_id"),
-    ("song", "song"),
-    ("status", "status"),
-    ("ts", "ts"),
-    ("userAgent", "user_agent"),
-    ("userId", "user_id"),
-)
-#: JSON field of a song record -> staging_songs column (same names).
-SONG_JSON_FIELDS: tuple[tuple[str, str], ...] = tuple(
-    (name, name) for name in SONG_COLUMNS if name not in LINEAGE_COLUMNS
-)
+#: JSON key of a log event / song record -> staging column, in COPY column order (source_schema).
+EVENT_JSON_FIELDS: tuple[tuple[str, str], ...] = tuple((field.json, field.column) for field in EVENT_FIELDS)
+SONG_JSON_FIELDS: tuple[tuple[str, str], ...] = tuple((field.json, field.column) for field in SONG_FIELDS)
 #: Distribution and sort keys per table. Dimensions that every songplay joins are small: ALL
 #: copies them to every node; the fact and songs share song_id as DISTKEY so their join is local.
 REDSHIFT_TABLE_ATTRIBUTES: dict[str, str] = {

@@ -6,6 +6,7 @@ model selects lives in sql/ files. Every function is pure and unit-tested withou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sparkify.sqlfiles import quote_ident
@@ -64,3 +65,13 @@ def build_copy_sql(table: str, columns: Sequence[str], binary: bool = False) -> 
     """
     sql = f"COPY {table} ({', '.join(quote_ident(c) for c in columns)}) FROM STDIN"
     return sql + " (FORMAT BINARY)" if binary else sql
+
+
+_DDL_DIGEST = re.compile(r"sparkify-ddl:[0-9a-f]{32}")
+
+
+def build_schema_comment_sql(schema: str, digest: str) -> str:
+    """COMMENT ON SCHEMA recording a DDL digest (COMMENT takes no bind parameter: it is validated)."""
+    if not _DDL_DIGEST.fullmatch(digest):
+        raise ValueError(f"not a DDL digest: {digest!r}")
+    return f"COMMENT ON SCHEMA {quote_ident(schema)} IS '{digest}'"

@@ -1,0 +1,35 @@
+"""What every warehouse operator shares: the config and the warehouse, resolved once per task."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+from sparkify.config import Config, load_config
+from sparkify.project import open_warehouse
+from sparkify.warehouse import Warehouse
+
+
+class WarehouseOperator(BaseOperator):
+    """Base of the operators that read config.json and work on the warehouse.
+
+    ``__init__`` only assigns (Airflow builds operators at every DAG parse); the config and the
+    adapter are resolved on first use in ``execute`` and kept for the rest of the task, so no
+    operator loads config.json or looks up the connection twice.
+    """
+
+    def __init__(self, *, config_path: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.config_path = config_path
+
+    @cached_property
+    def config(self) -> Config:
+        """The validated config.json (or the file named by config_path)."""
+        return load_config(self.config_path)
+
+    @cached_property
+    def warehouse(self) -> Warehouse:
+        """The adapter of the configured warehouse connection."""
+        return open_warehouse(self.config)
