@@ -25,7 +25,7 @@ from typing import Any
 
 from sparkify.source_schema import EVENT_FIELDS, SONG_FIELDS
 from sparkify.sqlfiles import quote_ident
-from sparkify.warehouse.sql import UPSERT_MODES
+from sparkify.warehouse.sql import upsert_updates
 
 #: JSON key of a log event / song record -> staging column, in COPY column order (source_schema).
 EVENT_JSON_FIELDS: tuple[tuple[str, str], ...] = tuple((field.json, field.column) for field in EVENT_FIELDS)
@@ -186,22 +186,16 @@ def build_redshift_upsert_sql(
     - upsert_latest: first drop source rows that are not newer than the stored row (Redshift's
       MERGE allows no condition on WHEN MATCHED), then MERGE — the latest version wins in any order.
     """
-    if mode not in UPSERT_MODES:
-        raise ValueError(f"unknown load mode {mode!r}; expected one of {UPSERT_MODES}")
-    if not key or not set(key) <= set(columns):
-        raise ValueError(f"key {list(key)} must be a non-empty subset of columns {list(columns)}")
+    updates = upsert_updates(columns, key, mode, version_columns)
     cols = ", ".join(quote_ident(c) for c in columns)
     match = " AND ".join(f"target.{quote_ident(c)} = source.{quote_ident(c)}" for c in key)
-    updates = [c for c in columns if c not in key]
-    if mode == "insert_missing" or not updates:
+    if not updates:
         return [
             f"INSERT INTO {table} ({cols})\nSELECT {cols} FROM {source} AS source\n"
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS target WHERE {match})"
         ]
     statements = []
     if mode == "upsert_latest":
-        if not version_columns or not set(version_columns) <= set(columns):
-            raise ValueError(f"upsert_latest needs version_columns within {list(columns)}")
         statements.append(
             f"DELETE FROM {source} USING {table} AS target\n"
             f"WHERE {match.replace('source.', f'{source}.')}\n"

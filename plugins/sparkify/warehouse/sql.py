@@ -14,6 +14,24 @@ from sparkify.sqlfiles import quote_ident
 UPSERT_MODES = ("upsert", "upsert_latest", "insert_missing")
 
 
+def upsert_updates(columns: Sequence[str], key: Sequence[str], mode: str, version_columns: Sequence[str]) -> list[str]:
+    """Validate a dimension merge (both dialects' builders call this) and return the non-key columns.
+
+    An empty list means nothing can change on a key match (insert_missing, or every column is
+    part of the key): the merge only inserts missing keys.
+    """
+    if mode not in UPSERT_MODES:
+        raise ValueError(f"unknown load mode {mode!r}; expected one of {UPSERT_MODES}")
+    if not key or not set(key) <= set(columns):
+        raise ValueError(f"key {list(key)} must be a non-empty subset of columns {list(columns)}")
+    updates = [c for c in columns if c not in key]
+    if mode == "insert_missing":
+        return []
+    if updates and mode == "upsert_latest" and (not version_columns or not set(version_columns) <= set(columns)):
+        raise ValueError(f"upsert_latest needs version_columns within {list(columns)}")
+    return updates
+
+
 def build_upsert_sql(
     table: str,
     source: str,
@@ -29,15 +47,11 @@ def build_upsert_sql(
     - upsert_latest: overwrite only when the incoming version tuple is greater, which makes the
       result independent of the order partitions load in ("latest level wins").
     """
-    if mode not in UPSERT_MODES:
-        raise ValueError(f"unknown load mode {mode!r}; expected one of {UPSERT_MODES}")
-    if not key or not set(key) <= set(columns):
-        raise ValueError(f"key {list(key)} must be a non-empty subset of columns {list(columns)}")
+    updates = upsert_updates(columns, key, mode, version_columns)
     cols = ", ".join(quote_ident(c) for c in columns)
     keys = ", ".join(quote_ident(c) for c in key)
     sql = f"INSERT INTO {table} AS target ({cols})\nSELECT {cols} FROM {source}\nON CONFLICT ({keys}) DO "
-    updates = [c for c in columns if c not in key]
-    if mode == "insert_missing" or not updates:
+    if not updates:
         return sql + "NOTHING"
     assignments = ", ".join(f"{quote_ident(c)} = EXCLUDED.{quote_ident(c)}" for c in updates)
     if mode == "upsert":
@@ -45,8 +59,6 @@ def build_upsert_sql(
         new = ", ".join(f"EXCLUDED.{quote_ident(c)}" for c in updates)
         guard = f"ROW({old}) IS DISTINCT FROM ROW({new})"
     else:
-        if not version_columns or not set(version_columns) <= set(columns):
-            raise ValueError(f"upsert_latest needs version_columns within {list(columns)}")
         old = ", ".join(f"target.{quote_ident(c)}" for c in version_columns)
         new = ", ".join(f"EXCLUDED.{quote_ident(c)}" for c in version_columns)
         guard = f"ROW({new}) > ROW({old})"
