@@ -136,7 +136,7 @@ class RejectionSpool:
     """Rejections of one load, kept on disk beyond a small buffer so memory stays bounded.
 
     Why: a file of garbage can hold millions of bad records; a Python list of them grew without
-    limit (~180 bytes per blank line alone). Rows are marshalled into a SpooledTemporaryFile
+    limit (bench/RESULTS-hostile.md). Rows are marshalled into a SpooledTemporaryFile
     (memory up to ``memory_bytes``, then a temporary file) and read back once, after the staged
     rows, by the COPY into rejected_lines. The first ``keep`` rejections stay in memory for logs.
     """
@@ -415,7 +415,7 @@ def _strict_event_row(partition_key: str, source_key: str, line_number: int, raw
 
 
 def _fast_object(raw: bytes) -> dict[str, Any] | None:
-    """orjson parse of a line holding one JSON object (about 4x faster than json); None otherwise."""
+    """orjson parse of a line holding one JSON object (faster than the stdlib's); None otherwise."""
     if _line_size(raw) > MAX_LINE_BYTES:
         return None
     try:
@@ -636,8 +636,8 @@ def iter_lines(stream: Iterable[bytes], max_line_bytes: int = MAX_LINE_BYTES) ->
         yield line.finish()
         last = chunk.rfind(b"\n")
         if last > first:
-            # The lines wholly inside this chunk, split in C (the per-line loop above cost ~1 us
-            # a line); only a chunk holding a CR or an oversized line takes the per-line route.
+            # The lines wholly inside this chunk, split in C (cheaper than the per-line loop
+            # above); only a chunk holding a CR or an oversized line takes the per-line route.
             inner = chunk[first + 1 : last]
             lines = inner.split(b"\n")
             if b"\r" in inner or max(map(len, lines)) > keep:

@@ -273,8 +273,8 @@ def prefetched(chunks: Iterator[bytes], depth: int = PREFETCH_CHUNKS) -> Iterato
     """Yield chunks in order while a thread fetches up to ``depth`` chunks ahead.
 
     Why: reading an S3 body in the parsing thread left the network idle while Python parsed and
-    the parser idle while the socket waited (staging from the local S3 server ran at ~0.75x the
-    folder speed). Socket reads release the GIL, so one fetch thread overlaps them with
+    the parser idle while the socket waited (staging from the local S3 server was measurably
+    slower than from a folder: bench/RESULTS.md). Socket reads release the GIL, so one fetch thread overlaps them with
     parsing. The queue is bounded, so memory stays flat; an error in the fetch is raised here,
     in the caller's thread; closing this generator early stops the thread and closes the source.
     """

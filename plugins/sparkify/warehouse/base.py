@@ -182,8 +182,8 @@ class Warehouse(ABC):
         partition_column: set for a partition-scoped check. All its rows share that column's
         value, so a unique key on (partition_column, columns) proves columns unique within it.
 
-        Why: a whole-table unique or not_null check scans a table that grows every day (the
-        bench saw checks cost 3.7x more by day 365), while a constraint the database enforces
+        Why: a whole-table unique or not_null check scans a table that grows every day (its
+        cost grew with history in bench/bench.py), while a constraint the database enforces
         already guarantees the result. Only enforced constraints count; the base adapter knows
         none (Redshift's PRIMARY KEY and UNIQUE are informational), so the check query runs.
         """

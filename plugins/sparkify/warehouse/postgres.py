@@ -157,8 +157,8 @@ class PostgresWarehouse(Warehouse):
             cursor.execute(build_delete_partition_sql(rejects, PARTITION_COLUMN), {"partition_key": partition_key})
             # QueuedLibpqWriter sends from a worker thread (GIL released while the socket waits),
             # so Python keeps parsing while the server ingests; bounded queue, memory stays flat.
-            # Binary format: psycopg packs a row in ~0.8 us instead of ~2.1 us as text (the Python
-            # side is staging's bottleneck; bench/bench.py), typed by the live table's columns.
+            # Binary format: psycopg packs a row faster than as text, and the Python side is
+            # staging's bottleneck (figures: bench/RESULTS.md); typed by the live table's columns.
             types = self._column_types(cursor, target, columns)
             with cursor.copy(build_copy_sql(target, columns, binary=True), writer=QueuedLibpqWriter(cursor)) as copy:
                 copy.set_types(types)
@@ -190,8 +190,8 @@ class PostgresWarehouse(Warehouse):
         """Refresh planner statistics after a load that changed a sizeable share of the table.
 
         Why: right after a COPY the planner still sees the old (or no) statistics; the songplays
-        model then picked a nested loop over the catalogue and took 25-40 s instead of 0.1 s per
-        20k-event partition (bench/bench.py). Once the table holds many partitions, one more day
+        model then picked a nested loop over the catalogue and ran orders of magnitude slower
+        (bench/bench.py). Once the table holds many partitions, one more day
         barely moves the statistics but ANALYZE still reads a 30k-row sample of an ever larger
         table (the bench saw it dominate staging cost growth), so it runs only when the table was
         never analysed or the load changed at least ANALYZE_SHARE of its rows - the threshold
@@ -259,8 +259,8 @@ class PostgresWarehouse(Warehouse):
             self.lock(cursor, f"{table}:{params['partition_key']}")
             # The fact model joins a day of events to the deduplicated catalogue (a derived table,
             # no index to probe): a hash join is right at every size, but a planner that estimates
-            # a not-yet-analysed partition at ~1 row picks a nested loop and a 0.3 s load takes
-            # 10-40 s (bench/bench.py). Statistics are not refreshed after every load (see
+            # a not-yet-analysed partition at ~1 row picks a nested loop and the load slows down
+            # by orders of magnitude (bench/bench.py). Statistics are not refreshed after every load (see
             # analyze), so the join method is pinned for this transaction instead.
             cursor.execute("SET LOCAL enable_nestloop = off")
             cursor.execute(f"CREATE TEMP TABLE _model ON COMMIT DROP AS {select_sql}", params)
