@@ -18,10 +18,18 @@ from airflow.plugins_manager import AirflowPlugin
 
 import sparkify.operators
 
-#: Every operator module (and through them the parser, msgspec, the warehouse adapters).
-PRELOADED = tuple(
-    importlib.import_module(f"sparkify.operators.{module.name}")
-    for module in pkgutil.iter_modules(sparkify.operators.__path__)
+#: Every operator module (and through them config, the parser, msgspec), the warehouse adapters
+#: and the provider hook they connect through: the adapters are imported lazily by
+#: warehouse_for, and a task process that imports psycopg and the hook itself pays for it in
+#: every one of the dozens of tasks a partition runs.
+PRELOADED = (
+    *(
+        importlib.import_module(f"sparkify.operators.{module.name}")
+        for module in pkgutil.iter_modules(sparkify.operators.__path__)
+    ),
+    importlib.import_module("sparkify.warehouse.postgres"),
+    importlib.import_module("sparkify.warehouse.redshift"),
+    importlib.import_module("airflow.providers.postgres.hooks.postgres"),
 )
 
 

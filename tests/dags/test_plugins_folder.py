@@ -45,3 +45,4 @@ def test_plugin_folder_imports_the_package_once_under_its_name(tmp_path: Path) -
     assert found["errors"] == {}
     assert found["top_level"] == []  # no module of the package imported a second time by file name
     assert "sparkify.operators.stage_events" in found["package"] and "sparkify.parsing" in found["package"]
+    assert "sparkify.warehouse.postgres" in found["package"]  # pre-imported: tasks do not pay for psycopg
