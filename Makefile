@@ -28,11 +28,15 @@ venv: $(STAMP)
 
 # Rebuilt only when the pinned files change. requirements-dev.txt repeats every runtime pin of
 # requirements.txt (it is compiled with -c requirements.txt), so installing both changes none.
-$(STAMP): requirements.txt requirements-dev.txt
+# --compile-bytecode: every Airflow task process imports Airflow, the providers and the DAGs
+# anew; without .pyc files (uv writes none by default, and environments that export
+# PYTHONDONTWRITEBYTECODE=1 never cache them) each one compiles them from source, which
+# costs several times the task's own work (bench/README-airflow.md).
+$(STAMP): requirements.txt requirements-dev.txt Makefile
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip -q
 	@$(VENV)/bin/uv --version 2>/dev/null | grep -qF "uv $(UV_VERSION)" || $(VENV)/bin/python -m pip install -q "uv==$(UV_VERSION)"
-	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python -r requirements.txt -r requirements-dev.txt
+	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(VENV)/bin/python -r requirements.txt -r requirements-dev.txt
 	@touch $@
 
 demo: venv

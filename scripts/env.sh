@@ -119,6 +119,10 @@ if [[ -z "${AIRFLOW_CONN_AWS_DEFAULT:-}" || "${SPARKIFY_AWS_CONN_MANAGED:-}" == 
 fi
 
 # --- Airflow -------------------------------------------------------------------------------
+# Every task process imports the DAG files and the plugins folder from scratch: let Python cache
+# their bytecode (the venv's is compiled at install, see the Makefile) even where the caller's
+# environment exports PYTHONDONTWRITEBYTECODE=1. __pycache__/ is git-ignored.
+unset PYTHONDONTWRITEBYTECODE
 export AIRFLOW_HOME="${AIRFLOW_HOME:-$SPARKIFY_STATE/airflow}"
 export AIRFLOW__CORE__DAGS_FOLDER="${AIRFLOW__CORE__DAGS_FOLDER:-$REPO/dags}"
 export AIRFLOW__CORE__PLUGINS_FOLDER="${AIRFLOW__CORE__PLUGINS_FOLDER:-$REPO/plugins}"

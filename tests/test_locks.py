@@ -116,6 +116,26 @@ def test_venv_runs_exactly_the_dev_lock() -> None:
     assert wrong == {}, f"(locked, installed) differ: run make venv: {wrong}"
 
 
+def test_task_processes_start_from_bytecode() -> None:
+    """Every task process imports Airflow, the providers and the DAGs from scratch: make venv
+    compiles the venv's bytecode, and the stack's environment lets Python cache the project's own
+    even where the caller exports PYTHONDONTWRITEBYTECODE=1."""
+    import importlib.util
+
+    import airflow.sdk
+    import airflow.providers.amazon.aws.hooks.s3 as s3_hook
+
+    for module in (airflow.sdk, s3_hook):
+        cached = importlib.util.cache_from_source(module.__file__)
+        assert os.path.exists(cached), f"no bytecode for {module.__name__} ({cached}): run make venv"
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        ["bash", "-c", '. scripts/env.sh && printf "%s" "${PYTHONDONTWRITEBYTECODE-unset}"'],
+        cwd=REPO, env=env, capture_output=True, text=True, check=True, timeout=60,
+    )
+    assert done.stdout == "unset"
+
+
 def _third_party_imports(*folders: str) -> dict[str, set[str]]:
     """{top-level module: files} of the non-stdlib, non-sparkify imports under the folders."""
     found: dict[str, set[str]] = {}

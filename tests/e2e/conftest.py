@@ -63,6 +63,22 @@ class Stack:
         assert done.returncode == 0, f"airflow {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout
 
+    def create_backfill(self, dag_id: str, from_date: str, to_date: str, *options: str) -> str:
+        """`airflow backfill create` once no earlier backfill of dag_id is in progress: Airflow runs
+        one backfill per DAG and marks a finished one complete only on a later scheduler pass."""
+        deadline = time.monotonic() + 300
+        while self.active_backfills(dag_id):
+            if time.monotonic() > deadline:
+                pytest.fail(f"an earlier backfill of {dag_id} is still in progress: {self.active_backfills(dag_id)}")
+            time.sleep(2)
+        return self.airflow(
+            "backfill", "create", "--dag-id", dag_id, "--from-date", from_date, "--to-date", to_date, *options
+        )
+
+    def active_backfills(self, dag_id: str) -> list[dict[str, Any]]:
+        query = f"/api/v2/backfills?dag_id={dag_id}&limit=100"
+        return [b for b in self.api.api("GET", query)["backfills"] if not b.get("completed_at")]
+
     def wait_for_runs(
         self, dag_id: str, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 420
     ) -> list[dict[str, Any]]:
@@ -180,6 +196,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory, generator: ModuleType) -> It
             os.environ.pop(key, None)
         with psycopg.connect(warehouse_url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(autouse=True)
+def _stack_left_usable(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test that used the stack: every component running and no backfill in progress,
+    so a test that failed half-way (a dead scheduler, a backfill still running) fails alone
+    instead of every later test on the shared stack."""
+    yield
+    if "stack" not in request.fixturenames:
+        return
+    stack: Stack = request.getfixturevalue("stack")
+    if subprocess.run([str(SCRIPTS / "airflow.sh"), "status"], capture_output=True, check=False).returncode:
+        subprocess.run([str(SCRIPTS / "airflow.sh"), "recover"], check=False, timeout=900)
+    for dag_id in ("sparkify_staging", "sparkify_transform"):
+        for backfill in stack.active_backfills(dag_id):
+            try:
+                stack.api.api("PUT", f"/api/v2/backfills/{backfill['id']}/cancel")
+            except stack.api.AirflowApiError as error:
+                if error.status != 409:  # 409: it completed meanwhile
+                    raise
 
 
 @pytest.fixture(scope="session")

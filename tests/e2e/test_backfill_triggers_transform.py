@@ -23,19 +23,8 @@ def test_backfill_three_days_triggers_exactly_three_transform_runs(stack) -> Non
     stack.api.unpause("sparkify_staging")
     staging_before = stack.run_ids("sparkify_staging")
     transform_before = stack.run_ids("sparkify_transform")
-    stack.airflow(
-        "backfill",
-        "create",
-        "--dag-id",
-        "sparkify_staging",
-        "--from-date",
-        KEYS[0],
-        "--to-date",
-        KEYS[-1],
-        "--max-active-runs",
-        "3",
-        "--reprocess-behavior",
-        "completed",
+    stack.create_backfill(
+        "sparkify_staging", KEYS[0], KEYS[-1], "--max-active-runs", "3", "--reprocess-behavior", "completed"
     )
 
     def ours(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

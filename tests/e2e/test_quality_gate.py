@@ -56,7 +56,7 @@ def test_bad_partition_stops_at_staging_checks_and_triggers_no_transform(stack, 
     _write_bad_partition(generator, tmp_path)
     stack.api.unpause("sparkify_transform")
     stack.api.unpause("sparkify_staging")
-    stack.airflow("backfill", "create", "--dag-id", "sparkify_staging", "--from-date", BAD, "--to-date", BAD)
+    stack.create_backfill("sparkify_staging", BAD, BAD)
 
     runs = stack.wait_for_runs(
         "sparkify_staging", lambda runs: len(_bad_run(runs)) == 1 and _bad_run(runs)[0]["state"] in TERMINAL
