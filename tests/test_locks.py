@@ -122,8 +122,8 @@ def test_task_processes_start_from_bytecode() -> None:
     even where the caller exports PYTHONDONTWRITEBYTECODE=1."""
     import importlib.util
 
-    import airflow.sdk
     import airflow.providers.amazon.aws.hooks.s3 as s3_hook
+    import airflow.sdk
 
     for module in (airflow.sdk, s3_hook):
         cached = importlib.util.cache_from_source(module.__file__)

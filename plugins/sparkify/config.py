@@ -37,7 +37,10 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
+from sparkify.checks import CHECK_TYPES, COMMON_KEYS, THRESHOLD_KEYS, check_schema
+from sparkify.checks.base import CheckType, ConfigContext
 from sparkify.ddl import table_columns
+from sparkify.paths import REPO_ROOT, SQL_DIR
 from sparkify.source_schema import PARTITION_COLUMN
 
 __all__ = [
@@ -53,30 +56,23 @@ __all__ = [
     "SourceConfig",
     "StagingConfig",
     "WarehouseConfig",
+    "config_schema",
     "load_config",
 ]
 
-#: Repository root: plugins/sparkify/config.py -> parents[2]. Relative paths in the
-#: config are anchored here rather than at the process CWD, which differs between the
-#: scheduler, workers, tests and scripts.
-REPO_ROOT: Path = Path(__file__).resolve().parents[2]
-#: Directory that every ``sql`` path in the config is relative to.
-SQL_DIR: Path = REPO_ROOT / "sql"
 #: The JSON Schema shipped next to this module.
 SCHEMA_PATH: Path = Path(__file__).resolve().with_name("config.schema.json")
 
 CONFIG_ENV = "SPARKIFY_CONFIG"
 SOURCE_ENV = "SPARKIFY_SOURCE"
 
-#: Keys of a check that judge its failing rows instead of severity, in the order they are tried.
-THRESHOLD_KEYS = ("error_if", "warn_if")
+#: How a dimension's rows are merged on its key (sparkify.warehouse.sql builds each).
+LOAD_MODES = ("upsert", "upsert_latest", "insert_missing")
 #: Rejected share of a partition's lines above which staging fails (Redshift MAXERROR-like).
 DEFAULT_MAX_REJECTED_SHARE = 0.01
 #: Seconds a check's query (or its failing-rows sample) may run before the warehouse stops it.
 DEFAULT_STATEMENT_TIMEOUT_SECONDS = 60.0
 
-# Keys of a check entry that are not type-specific parameters.
-_CHECK_COMMON_KEYS = frozenset({"name", "table", "type", "severity", "scope"})
 _S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -443,9 +439,12 @@ def _strict_values(value: Any, path: tuple[str | int, ...], problems: list[str],
     return value
 
 
-def _load_schema() -> dict[str, Any]:
-    """Read the JSON Schema; not cached, it is tiny and parse-time cost is negligible."""
+def config_schema() -> dict[str, Any]:
+    """The whole JSON Schema of config.json: the shipped file plus what is declared elsewhere once,
+    the check types' branches (sparkify.checks) and the dimension modes (LOAD_MODES)."""
     schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema["$defs"]["check"] = check_schema()
+    schema["$defs"]["dimension"]["properties"]["mode"] = {"enum": list(LOAD_MODES)}
     return schema
 
 
@@ -471,7 +470,7 @@ def _schema_problems(document: Any, unreliable: Collection[str] = ()) -> list[st
     ``unreliable``: JSON paths of values already reported as unparseable (NaN, 1e999); the
     schema's opinion of them ('nan is less than ...') would only repeat that problem.
     """
-    validator = Draft202012Validator(_load_schema())
+    validator = Draft202012Validator(config_schema())
     problems: list[str] = []
     for error in validator.iter_errors(document):
         if json_path(error.absolute_path) not in unreliable:
@@ -621,25 +620,9 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
                 "(error_if matches: failed; else warn_if matches: warned; else passed)"
             )
 
-        check_type = check.get("type")
-        if check_type == "relationship":
-            to_table = check.get("to_table")
-            if isinstance(to_table, str) and to_table not in tables:
-                problems.append(
-                    f"{where}.to_table: unknown table {to_table!r} (known: {', '.join(tables)})"
-                )
-        elif check_type == "sql":
-            require_sql(check.get("sql"), f"{where}.sql")
-        elif check_type == "row_count":
-            low, high = check.get("min"), check.get("max")
-            if _is_int(low) and _is_int(high) and low > high:
-                problems.append(f"{where}: min ({low}) is greater than max ({high})")
-            if "expected_sql" in check:
-                require_sql(check.get("expected_sql"), f"{where}.expected_sql")
-                if "min" in check or "max" in check:
-                    problems.append(f"{where}: use either min/max or expected_sql (with tolerance), not both")
-            elif "tolerance" in check:
-                problems.append(f"{where}.tolerance: only allowed with expected_sql")
+        kind = _check_type_of(check)
+        if kind is not None:
+            problems.extend(kind.config_problems(check, where, ConfigContext(tables, require_sql)))
 
         problems.extend(_column_problems(check, where, tables, sql_dir, columns_cache))
 
@@ -699,8 +682,9 @@ def _column_problems(
     ]
     if "column" in check:
         refs.append((table, check.get("column"), f"{where}.column"))
-    if check.get("type") == "relationship":
-        refs.append((check.get("to_table"), check.get("to_column"), f"{where}.to_column"))
+    kind = _check_type_of(check)
+    if kind is not None:
+        refs.extend(kind.column_refs(check, where))
     problems = []
     for ref_table, column, path in refs:
         if not (isinstance(ref_table, str) and ref_table in tables and isinstance(column, str)):
@@ -808,13 +792,8 @@ def _build(
 
 def _build_check(check: Mapping[str, Any]) -> CheckConfig:
     """Split common keys from type parameters; normalise ints written as ``1.0``."""
-    params = {
-        key: copy.deepcopy(value)
-        for key, value in check.items()
-        if key not in _CHECK_COMMON_KEYS
-    }
-    if check["type"] == "row_count":
-        params = {key: int(value) if key in ("min", "max") else value for key, value in params.items()}
+    params = {key: copy.deepcopy(value) for key, value in check.items() if key not in COMMON_KEYS}
+    params = CHECK_TYPES[check["type"]].normalise(params)
     return CheckConfig(
         name=check["name"],
         table=check["table"],
@@ -838,16 +817,18 @@ def _threshold_severity(check: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- helpers
 
 
+def _check_type_of(check: Mapping[str, Any]) -> CheckType | None:
+    """The registered type of a check entry, or None when its ``type`` is not one (the schema says so)."""
+    name = check.get("type")
+    return CHECK_TYPES.get(name) if isinstance(name, str) else None
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
 def _sequence(value: Any) -> Sequence[Any]:
     return value if isinstance(value, list) else []
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _safe_relative(rel: str) -> bool:

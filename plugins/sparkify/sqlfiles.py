@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jinja2
 
-from sparkify.config import SQL_DIR
+from sparkify.paths import SQL_DIR
 
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 

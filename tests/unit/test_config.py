@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from sparkify.checks import CHECK_TYPES
 from sparkify.config import (
     REPO_ROOT,
     SCHEMA_PATH,
@@ -23,6 +24,7 @@ from sparkify.config import (
     CheckConfig,
     Config,
     ConfigError,
+    config_schema,
     load_config,
 )
 
@@ -92,9 +94,15 @@ def _check(base: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_schema_is_valid_draft_2020_12() -> None:
-    Draft202012Validator.check_schema(
-        json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    )
+    Draft202012Validator.check_schema(config_schema())
+
+
+def test_schema_has_one_branch_per_registered_check_type() -> None:
+    """The check types' parameters are declared once, in sparkify.checks; the schema is generated."""
+    check = config_schema()["$defs"]["check"]
+    branches = [branch["if"]["properties"]["type"]["const"] for branch in check["allOf"]]
+    assert sorted(branches) == sorted(check["properties"]["type"]["enum"]) == sorted(CHECK_TYPES)
+    assert "check" not in json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))["$defs"]
 
 
 def test_shipped_config_loads(sql_dir: Path) -> None:
@@ -536,7 +544,8 @@ def test_unknown_check_table(
         ),
         (
             {"type": "median", "column": "x"},
-            '$.checks[11].type: "median" is not one of "row_count"',
+            '$.checks[11].type: "median" is not one of "accepted_values", "expression", "freshness", "not_null", '
+            '"relationship", "row_count", "sql", "unique"',
         ),
         (
             {"type": "unique", "columns": ["a"], "severity": "fatal"},

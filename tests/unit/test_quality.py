@@ -17,13 +17,13 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from sparkify.config import REPO_ROOT, SCHEMA_PATH, SQL_DIR, ConfigError, load_config
+from sparkify.checks import CHECK_TYPES
+from sparkify.config import REPO_ROOT, SQL_DIR, ConfigError, config_schema, load_config
 from sparkify.ddl import ddl_columns, table_columns
 from sparkify.quality import (
     SAMPLE_JSON_CHARS,
     SAMPLE_LIMIT,
     SAMPLE_VALUE_CHARS,
-    TEMPLATES,
     Verdict,
     build_check_sql,
     build_sample_sql,
@@ -82,7 +82,7 @@ def where_clause(sql: str) -> str:
 
 
 class TestSampleSql:
-    @pytest.mark.parametrize("check_type", sorted(set(TEMPLATES) - {"row_count"}))
+    @pytest.mark.parametrize("check_type", sorted(set(CHECK_TYPES) - {"row_count"}))
     @pytest.mark.parametrize("scoped", [True, False])
     def test_sample_mode_is_valid_limited_sql(self, check_type: str, scoped: bool) -> None:
         query = build(check_type, sample=True, scoped=scoped)
@@ -408,7 +408,7 @@ class TestThresholds:
 
 def threshold_types() -> list[str]:
     """Check types whose schema branch accepts warn_if/error_if (the schema is where that is declared)."""
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = config_schema()
     return sorted(
         branch["if"]["properties"]["type"]["const"]
         for branch in schema["$defs"]["check"]["allOf"]
@@ -417,7 +417,7 @@ def threshold_types() -> list[str]:
 
 
 def test_thresholds_apply_to_failing_row_types_only() -> None:
-    assert set(threshold_types()) == set(TEMPLATES) - {"row_count", "freshness"}
+    assert set(threshold_types()) == set(CHECK_TYPES) - {"row_count", "freshness"}
 
 
 class TestRowsCheckedSql:

@@ -16,12 +16,13 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from sparkify.config import REPO_ROOT, SQL_DIR, Config, ConfigError, load_config
+from sparkify.checks import CHECK_TYPES
+from sparkify.config import LOAD_MODES, REPO_ROOT, SQL_DIR, Config, ConfigError, load_config
 from sparkify.parsing import EVENT_COLUMNS, REJECT_COLUMNS, SONG_COLUMNS
 from sparkify.project import MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, all_tables, ddl_statements, model_context
-from sparkify.quality import TEMPLATES, CheckQuery, Verdict, build_check_sql, judge, needs_rows_checked
+from sparkify.quality import CheckQuery, Verdict, build_check_sql, judge, needs_rows_checked
 from sparkify.sqlfiles import qualified, quote_ident, render
-from sparkify.warehouse.sql import UPSERT_MODES, build_copy_sql, build_delete_partition_sql, build_upsert_sql
+from sparkify.warehouse.sql import build_copy_sql, build_delete_partition_sql, build_upsert_sql
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -92,7 +93,7 @@ class TestBuildUpsertSql:
         sql = build_upsert_sql('"s"."t"', "_m", ["a"], ["a"], mode, ["a"])
         assert sql == 'INSERT INTO "s"."t" AS target ("a")\nSELECT "a" FROM _m\nON CONFLICT ("a") DO NOTHING'
 
-    @pytest.mark.parametrize("mode", UPSERT_MODES)
+    @pytest.mark.parametrize("mode", LOAD_MODES)
     def test_valid_postgres(self, mode: str) -> None:
         statement = parse(build_upsert_sql(TABLE, "_model", COLUMNS, ["user_id"], mode, ["last_event_ts", "level"]))
         assert isinstance(statement, exp.Insert)
@@ -248,9 +249,9 @@ def body(sql: str) -> str:
 
 class TestBuildCheckSql:
     def test_params_cover_every_template(self) -> None:
-        assert set(PARAMS) == set(TEMPLATES)
+        assert set(PARAMS) == set(CHECK_TYPES)
 
-    @pytest.mark.parametrize("check_type", sorted(TEMPLATES))
+    @pytest.mark.parametrize("check_type", sorted(CHECK_TYPES))
     @pytest.mark.parametrize("scoped", [True, False])
     def test_every_type_renders_valid_sql(self, check_type: str, scoped: bool) -> None:
         query = check(check_type, scoped=scoped)
@@ -260,7 +261,7 @@ class TestBuildCheckSql:
         # every placeholder in the text has a bind value
         assert set(PLACEHOLDER.findall(query.sql)) <= set(query.params)
 
-    @pytest.mark.parametrize("check_type", sorted(set(TEMPLATES) - {"sql"}))
+    @pytest.mark.parametrize("check_type", sorted(set(CHECK_TYPES) - {"sql"}))
     def test_partition_scope(self, check_type: str) -> None:
         scoped = check(check_type, scoped=True)
         assert PARTITION_CLAUSE in scoped.sql
@@ -506,12 +507,12 @@ class TestProject:
 
 
 def test_load_modes_are_the_schemas() -> None:
-    """The upsert builders and config.schema.json accept the same dimension modes."""
-    from sparkify.config import SCHEMA_PATH
+    """The upsert builders and the config schema accept the same dimension modes."""
+    from sparkify.config import config_schema
 
-    schema = json.loads(SCHEMA_PATH.read_text())
+    schema = config_schema()
     modes = schema["$defs"]["dimension"]["properties"]["mode"]["enum"] if "dimension" in schema["$defs"] else None
-    assert modes is not None and sorted(modes) == sorted(UPSERT_MODES)
+    assert modes is not None and sorted(modes) == sorted(LOAD_MODES)
 
 
 def test_schema_comment_takes_only_a_digest() -> None:

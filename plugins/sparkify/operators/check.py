@@ -8,12 +8,12 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from sparkify.checks import check_type
 from sparkify.operators.base import WarehouseOperator
 from sparkify.project import RESULTS_TABLE, model_context
 from sparkify.quality import (
     ERROR,
     PASSED,
-    PROVABLE_TYPES,
     WARNED,
     Verdict,
     build_check_sql,
@@ -84,7 +84,7 @@ class DataQualityCheckOperator(WarehouseOperator):
         samples: list[dict[str, Any]] | None = None
         try:
             proof = None
-            if self.check_type in PROVABLE_TYPES:
+            if check_type(self.check_type).provable:
                 proof = warehouse.constraint_proof(
                     self.table, self.check_type, self.check_params["columns"], partition_column
                 )

@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from sparkify.config import LOAD_MODES
 from sparkify.sqlfiles import quote_ident
-
-UPSERT_MODES = ("upsert", "upsert_latest", "insert_missing")
 
 
 def upsert_updates(columns: Sequence[str], key: Sequence[str], mode: str, version_columns: Sequence[str]) -> list[str]:
@@ -20,8 +19,8 @@ def upsert_updates(columns: Sequence[str], key: Sequence[str], mode: str, versio
     An empty list means nothing can change on a key match (insert_missing, or every column is
     part of the key): the merge only inserts missing keys.
     """
-    if mode not in UPSERT_MODES:
-        raise ValueError(f"unknown load mode {mode!r}; expected one of {UPSERT_MODES}")
+    if mode not in LOAD_MODES:
+        raise ValueError(f"unknown load mode {mode!r}; expected one of {LOAD_MODES}")
     if not key or not set(key) <= set(columns):
         raise ValueError(f"key {list(key)} must be a non-empty subset of columns {list(columns)}")
     updates = [c for c in columns if c not in key]
