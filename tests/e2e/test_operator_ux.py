@@ -73,6 +73,16 @@ def test_make_backfill_staging_restages_and_transform_follows(stack, config) -> 
     assert dims == sorted(d.name for d in config.dimensions)
     checks = sorted(ti["rendered_map_index"] for ti in _tis(stack, "sparkify_transform", run_id, "check"))
     assert checks == sorted(c.name for c in config.transform_checks())
+    # The Rendered Template tab shows the SQL each task ran: the model's SELECT of the fact and of
+    # every dimension (mapped), the query of every check, on the stack's schema, values as binds.
+    fact = _tis(stack, "sparkify_transform", run_id, "load_fact_songplays")[0]["rendered_fields"]
+    assert f'FROM "{stack.schema}"."staging_events"' in fact["select_sql"], fact
+    assert "%(partition_key)s" in fact["select_sql"] and run_id not in fact["select_sql"]
+    for ti in _tis(stack, "sparkify_transform", run_id, "load_dimension"):
+        assert ti["rendered_fields"]["select_sql"].lstrip().upper().startswith(("SELECT", "WITH", "--")), ti
+    for ti in _tis(stack, "sparkify_transform", run_id, "check"):
+        check = next(c for c in config.transform_checks() if c.name == ti["rendered_map_index"])
+        assert f'"{stack.schema}"."{check.table}"' in ti["rendered_fields"]["check_sql"], ti
 
     # Asset events carry partition, counts and the check summary (the asset page shows extras).
     query = "/api/v2/assets/events?source_dag_id=sparkify_transform&limit=1000"

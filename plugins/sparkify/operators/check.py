@@ -39,9 +39,11 @@ class DataQualityCheckOperator(WarehouseOperator):
     A failing ``warn`` check logs a warning and succeeds, so it never blocks the pipeline.
     A check with ``warn_if``/``error_if`` in its params is judged by those instead of severity
     (error_if matches: failed; else warn_if matches: warned; else passed).
+    ``check_sql`` is rendered from the check (``query_sql``) so the UI's Rendered Template tab shows
+    the query it runs; values (partition key, accepted values) stay bind parameters.
     """
 
-    template_fields = ("partition_key",)
+    template_fields = ("partition_key", "check_sql")
     ui_color = "#fcf3cf"
 
     def __init__(
@@ -54,6 +56,7 @@ class DataQualityCheckOperator(WarehouseOperator):
         scope: str = "table",
         check_params: dict[str, Any] | None = None,
         partition_key: str | None = "{{ partition_key }}",
+        check_sql: str = "{{ task.query_sql() }}",
         config_path: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -65,19 +68,33 @@ class DataQualityCheckOperator(WarehouseOperator):
         self.scope = scope
         self.check_params = check_params or {}
         self.partition_key = partition_key
+        self.check_sql = check_sql
+
+    def _partition_key(self) -> str | None:
+        # Manual runs without a partition render the template as "None" or "".
+        return self.partition_key if self.partition_key not in (None, "", "None") else None
+
+    def _query_args(self) -> dict[str, Any]:
+        """What build_check_sql/build_sample_sql need besides the check itself."""
+        partition_column = self.config.partition_column_of(self.table) if self.scope == "partition" else None
+        return {
+            "partition_column": partition_column,
+            "partition_key": self._partition_key(),
+            "tables": model_context(self.config, self.warehouse),
+        }
+
+    def query_sql(self) -> str:
+        """The check's query as this task runs it (also rendered into ``check_sql``)."""
+        this = self.warehouse.table(self.table)
+        return build_check_sql(self.check_type, this, self.check_params, **self._query_args()).sql
 
     def execute(self, context: Any) -> dict[str, Any]:
         started = time.monotonic()
         checked_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         config, warehouse = self.config, self.warehouse
-        # Manual runs without a partition render the template as "None" or "".
-        partition_key = self.partition_key if self.partition_key not in (None, "", "None") else None
-        partition_column = config.partition_column_of(self.table) if self.scope == "partition" else None
-        query_args: dict[str, Any] = {
-            "partition_column": partition_column,
-            "partition_key": partition_key,
-            "tables": model_context(config, warehouse),
-        }
+        partition_key = self._partition_key()
+        query_args = self._query_args()
+        partition_column = query_args["partition_column"]
         this = warehouse.table(self.table)
         # Check SQL comes from config.json and sql/: it runs read-only, one statement, time-limited.
         timeout = config.quality.statement_timeout_seconds

@@ -15,9 +15,11 @@ class LoadDimensionOperator(WarehouseOperator):
 
     Modes (see sparkify.warehouse.sql.build_upsert_sql): insert_missing, upsert, upsert_latest. All are
     idempotent and independent of partition order; writers of one table are serialised by a lock.
+    ``select_sql`` is rendered from the model (``model_sql``) so the UI's Rendered Template tab
+    shows the SELECT the merge reads from.
     """
 
-    template_fields = ("partition_key",)
+    template_fields = ("partition_key", "select_sql")
     ui_color = "#d5f5e3"
 
     def __init__(
@@ -29,6 +31,7 @@ class LoadDimensionOperator(WarehouseOperator):
         mode: str,
         version_columns: Sequence[str] = (),
         partition_key: str = "{{ partition_key }}",
+        select_sql: str = "{{ task.model_sql() }}",
         config_path: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -39,10 +42,15 @@ class LoadDimensionOperator(WarehouseOperator):
         self.mode = mode
         self.version_columns = version_columns
         self.partition_key = partition_key
+        self.select_sql = select_sql
+
+    def model_sql(self) -> str:
+        """The dimension model's SELECT, as this task runs it (also rendered into ``select_sql``)."""
+        return render(self.sql, **model_context(self.config, self.warehouse, self.name))
 
     def execute(self, context: Any) -> int:
-        config, warehouse = self.config, self.warehouse
-        select_sql = render(self.sql, **model_context(config, warehouse, self.name))
+        warehouse = self.warehouse
+        select_sql = self.model_sql()
         with warehouse.failing_fast(f"load of {self.name} from sql/{self.sql}"):
             rows = warehouse.upsert_from_select(
                 self.name, select_sql, {"partition_key": self.partition_key}, self.key, self.mode, self.version_columns

@@ -30,16 +30,29 @@ class LoadFactOperator(WarehouseOperator):
     A manual run (UI trigger form, REST API, `make backfill DAG=transform`) first checks that its
     key is a day and that the day is staged: deriving marts from an empty partition would
     silently delete that day's fact rows, so it fails fast with a message instead.
+
+    ``select_sql`` is rendered from the fact model (``model_sql``) so the UI's Rendered Template
+    tab shows the SELECT the load runs; the partition key stays a bind parameter.
     """
 
-    template_fields = ("partition_key",)
+    template_fields = ("partition_key", "select_sql")
     ui_color = "#d5f5e3"
 
     def __init__(
-        self, *, partition_key: str = "{{ partition_key }}", config_path: str | None = None, **kwargs: Any
+        self,
+        *,
+        partition_key: str = "{{ partition_key }}",
+        select_sql: str = "{{ task.model_sql() }}",
+        config_path: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(config_path=config_path, **kwargs)
         self.partition_key = partition_key
+        self.select_sql = select_sql
+
+    def model_sql(self) -> str:
+        """The fact model's SELECT, as this task runs it (also rendered into ``select_sql``)."""
+        return render(self.config.fact.sql, **model_context(self.config, self.warehouse, self.config.fact.name))
 
     def execute(self, context: Any) -> int:
         config, warehouse = self.config, self.warehouse
@@ -51,7 +64,7 @@ class LoadFactOperator(WarehouseOperator):
         # itself, so a table added to config.json works whichever DAG runs first.
         if ensure_tables(config, warehouse):
             self.log.info("schema %s: tables ensured (declared DDL changed)", config.warehouse.schema)
-        select_sql = render(fact.sql, **model_context(config, warehouse, fact.name))
+        select_sql = self.model_sql()
         with warehouse.failing_fast(f"load of {fact.name} from sql/{fact.sql}"):
             rows = warehouse.replace_partition_from_select(
                 fact.name, fact.partition_column, select_sql, {"partition_key": self.partition_key}
