@@ -32,6 +32,7 @@ from sparkify.parsing import (
 )
 from sparkify.project import MANIFEST_TABLE, REJECTED_TABLE
 from sparkify.sources import partition_objects, source_for
+from sparkify.sqlfiles import render
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +128,7 @@ class LineCount:
 
 def build_partition_counts_sql(staging_table: str, rejected_table: str) -> str:
     """Rows of one partition in staging and in rejected_lines; tables are quoted names, the key is bound."""
-    return (
-        f"SELECT (SELECT COUNT(*) FROM {staging_table} WHERE partition_key = %(partition_key)s),"
-        f" (SELECT COUNT(*) FROM {rejected_table} WHERE partition_key = %(partition_key)s)"
-    )
+    return render("staging/partition_counts.sql", this=staging_table, rejected_lines=rejected_table)
 
 
 def describe_rejections(rejected: Sequence[Rejection], total: int | None = None, limit: int = SHOWN_REJECTIONS) -> str:

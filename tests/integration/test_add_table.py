@@ -1,6 +1,6 @@
 """Adding a table is a config entry plus SQL files, no Python: done for real in a copy of the project.
 
-The README's walkthrough (section "Adding a dimension") adds the `user_levels` history dimension
+The walkthrough in docs/configuration.md ("Adding a dimension") adds the `user_levels` history dimension
 from docs/examples/user_levels/. This test does exactly that in a temporary copy of dags/,
 plugins/, sql/ and config.json, then, in a fresh interpreter whose `sparkify` package and
 DAG folder are the copy's:

@@ -1,7 +1,7 @@
 """Hostile input on real PostgreSQL: no record, duplicate or object name can stop a partition.
 
 Each test reproduces a way real-world input broke a partition (issue 11) and asserts the data
-contract of the README instead: every record ends staged or rejected, duplicates count once,
+contract (docs/data-contract.md) instead: every record ends staged or rejected, duplicates count once,
 the transform loads whatever staging accepted, odd names are stored safely.
 """
 

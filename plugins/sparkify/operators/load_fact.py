@@ -13,17 +13,6 @@ from sparkify.project import ensure_tables, model_context
 from sparkify.sqlfiles import render
 
 
-def build_staged_rows_sql(staging_table: str) -> str:
-    """Rows staged for one partition; the table is a quoted name, the key a bind parameter."""
-    return f"SELECT COUNT(*) FROM {staging_table} WHERE partition_key = %(partition_key)s"
-
-
-#: Whether a table exists (information_schema: the same on PostgreSQL and Redshift).
-TABLE_EXISTS_SQL = (
-    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %(schema)s AND table_name = %(table)s"
-)
-
-
 class LoadFactOperator(WarehouseOperator):
     """Replace the partition's fact rows with the fact model's output (delete + insert, one transaction).
 
@@ -76,10 +65,12 @@ class LoadFactOperator(WarehouseOperator):
         """Fail unless staging_events holds rows for this partition."""
         table = config.staging.events_table
         # A warehouse nothing was ever staged into has no staging table yet: same answer, no retry.
-        exists = warehouse.fetch_one(TABLE_EXISTS_SQL, {"schema": config.warehouse.schema, "table": table})
+        exists = warehouse.fetch_one(
+            render("catalog/table_exists.sql"), {"schema": config.warehouse.schema, "table": table}
+        )
         row = None
         if exists and exists[0]:
-            staged_sql = build_staged_rows_sql(warehouse.table(table))
+            staged_sql = render("staging/partition_rows.sql", this=warehouse.table(table))
             row = warehouse.fetch_one(staged_sql, {"partition_key": self.partition_key})
         if not row or not row[0]:
             raise AirflowFailException(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from sparkify.sqlfiles import qualified, quote_ident
+from sparkify.sqlfiles import qualified, quote_ident, render
 
 if TYPE_CHECKING:
     from sparkify.config import Config
@@ -132,7 +132,7 @@ class Warehouse(ABC):
     def loaded_versions(self, manifest_table: str) -> dict[str, str]:
         """source_key -> version of every object already staged."""
         with self.transaction() as cursor:
-            cursor.execute(f"SELECT source_key, version FROM {self.table(manifest_table)}")
+            cursor.execute(render("staging/loaded_versions.sql", this=self.table(manifest_table)))
             return {key: version for key, version in cursor.fetchall()}
 
     def fetch_one(self, sql: str, params: dict[str, Any] | None = None) -> tuple[Any, ...] | None:

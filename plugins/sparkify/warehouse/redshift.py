@@ -17,7 +17,7 @@ from sparkify.config import Config
 from sparkify.project import MANIFEST_TABLE, REJECTED_TABLE
 from sparkify.source_schema import PARTITION_COLUMN
 from sparkify.sources import S3Source, partition_objects, partition_prefix, source_for
-from sparkify.sqlfiles import quote_ident
+from sparkify.sqlfiles import quote_ident, render
 from sparkify.staging import StagedPartition
 from sparkify.warehouse.base import Warehouse, timeout_ms
 from sparkify.warehouse.redshift_sql import (
@@ -124,8 +124,7 @@ class RedshiftWarehouse(Warehouse):
             table, REJECTED_TABLE, partition_key, prefix_uri, jsonpaths, copy_manifest_uri=manifest_uri
         )
         row = self.fetch_one(
-            f"SELECT COUNT(*) FROM {self.table(REJECTED_TABLE)} WHERE partition_key = %(partition_key)s",
-            {"partition_key": partition_key},
+            render("staging/partition_rows.sql", this=self.table(REJECTED_TABLE)), {"partition_key": partition_key}
         )
         return StagedPartition(
             partition_key, len(listing.objects), len(listing.ignored), loaded, int(row[0]) if row else 0
