@@ -19,7 +19,7 @@ help:
 	@echo "make backfill DAG=staging|transform START=YYYY-MM-DD END=YYYY-MM-DD [MODE=trigger|clear]"
 	@echo "make status [START=… END=…]   per partition: staged, rejected, runs, failed checks"
 	@echo "make lint   ruff (AIR rules incl. preview), sqlfluff on sql/, shellcheck on the shell scripts, lock drift"
-	@echo "make lock   recompile requirements.txt (runtime) and requirements-dev.txt from the .in files (scripts/lock.sh)"
+	@echo "make lock   recompile requirements.txt (runtime) and requirements-dev.txt from pyproject.toml (scripts/lock.sh)"
 	@echo "make check-runtime-lock   a fresh venv from requirements.txt alone imports the DAGs (no dev packages)"
 	@echo "make bench-airflow   orchestration overhead of a 30-partition staging backfill, before/after tuning"
 	@echo "make bench-hostile   peak RSS staging ~1 GB of garbage lines and of blank lines (bench/RESULTS-hostile.md)"
@@ -32,11 +32,15 @@ venv: $(STAMP)
 # anew; without .pyc files (uv writes none by default, and environments that export
 # PYTHONDONTWRITEBYTECODE=1 never cache them) each one compiles them from source, which
 # costs several times the task's own work (bench/README-airflow.md).
-$(STAMP): requirements.txt requirements-dev.txt Makefile
+# The project itself is installed editable (no build isolation: setuptools comes from the lock,
+# --no-deps: the locks already hold every dependency), so scripts/, tests/ and bench/ import
+# sparkify and sparkify_stack without touching sys.path.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml Makefile
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip -q
 	@$(VENV)/bin/uv --version 2>/dev/null | grep -qF "uv $(UV_VERSION)" || $(VENV)/bin/python -m pip install -q "uv==$(UV_VERSION)"
 	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(VENV)/bin/python -r requirements.txt -r requirements-dev.txt
+	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python --no-build-isolation --no-deps -e .
 	@touch $@
 
 demo: venv
@@ -72,7 +76,7 @@ status: venv
 psql:
 	@scripts/postgres.sh psql $(ARGS)
 
-# The two locks from requirements.in / requirements-dev.in with uv, keeping every current pin
+# The two locks from pyproject.toml (dependencies; dependency groups) with uv, keeping every current pin
 # (scripts/lock.sh; UPGRADE="--upgrade-package NAME" to move one). Needs the package index.
 lock: venv
 	scripts/lock.sh

@@ -43,14 +43,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from measurements import Measurements, write_rows
+
+from sparkify_stack import airflow_api, runwatch
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "scripts"
-sys.path.insert(0, str(SCRIPTS))
-
-import airflow_api  # noqa: E402
-import runwatch  # noqa: E402
-from measurements import Measurements, write_rows  # noqa: E402
 
 DAG = "sparkify_staging"
 TRANSFORM = "sparkify_transform"
@@ -569,7 +567,6 @@ def measure(setup: Setup, args: argparse.Namespace, data: Path, work: Path) -> M
 
 WARM = """
 import sys
-sys.path.insert(0, sys.argv[2])
 import airflow.sdk.execution_time.supervisor, airflow.sdk.execution_time.task_runner
 from airflow.dag_processing.dagbag import DagBag
 DagBag(sys.argv[1])
@@ -579,7 +576,7 @@ DagBag(sys.argv[1])
 def warm_bytecode_cache(env: dict[str, str]) -> None:
     """Fill a fresh bytecode cache once (task runner + DAG file imports), so no configuration pays for it."""
     subprocess.run(
-        [sys.executable, "-c", WARM, str(REPO / "dags" / f"{DAG}.py"), str(REPO / "plugins")],
+        [sys.executable, "-c", WARM, str(REPO / "dags" / f"{DAG}.py")],
         env={**os.environ, **env}, capture_output=True, timeout=300, check=True,
     )  # fmt: skip
 

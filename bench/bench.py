@@ -29,13 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from measurements import Measurements, write_rows
+
+from sparkify.sqlfiles import render
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "plugins"))
-
-from measurements import Measurements, write_rows  # noqa: E402
-
-from sparkify.sqlfiles import render  # noqa: E402
 
 DAY0 = dt.date(2018, 1, 1)
 

@@ -37,11 +37,10 @@ from typing import Any
 
 import psycopg
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "plugins"))
+from sparkify.parsing import ParseStats, iter_lines, parse_events
+from sparkify.project import REJECTED_TABLE
 
-from sparkify.parsing import ParseStats, iter_lines, parse_events  # noqa: E402
-from sparkify.project import REJECTED_TABLE  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 SCHEMA = "bench_hostile"
 GARBAGE_DAY, BLANK_DAY = "2018-11-01", "2018-11-02"

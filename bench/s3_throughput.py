@@ -18,9 +18,6 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 from sparkify.sources import S3Source
 

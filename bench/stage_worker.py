@@ -14,13 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "plugins"))
-
 
 def peak_rss_kb() -> int:
     """This process's own RSS high-water mark in kB: VmHWM on Linux, else ru_maxrss.

@@ -13,20 +13,18 @@ import argparse
 import datetime as dt
 import importlib.util
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psycopg
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "plugins"))
+from sparkify.parsing import EVENT_COLUMNS, iter_lines, parse_events
+from sparkify.sources import FolderSource
+from sparkify.sqlfiles import render
+from sparkify.warehouse.sql import build_copy_sql
 
-from sparkify.parsing import EVENT_COLUMNS, iter_lines, parse_events  # noqa: E402
-from sparkify.sources import FolderSource  # noqa: E402
-from sparkify.sqlfiles import render  # noqa: E402
-from sparkify.warehouse.sql import build_copy_sql  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 SQL_PARSE = """
 INSERT INTO bench.staging_events ({columns})

@@ -141,7 +141,7 @@ start() {
         exit 1
     fi
     log "waiting for $SPARKIFY_AIRFLOW_URL/api/v2/monitor/health (up to ${START_TIMEOUT}s)"
-    if ! python "$REPO/scripts/airflow_api.py" wait-healthy --timeout "$START_TIMEOUT" >/dev/null; then
+    if ! python -m sparkify_stack.airflow_api wait-healthy --timeout "$START_TIMEOUT" >/dev/null; then
         for name in "${COMPONENTS[@]}"; do
             running_pid "$name" >/dev/null || log "$name is not running; tail of its log:"
             running_pid "$name" >/dev/null || tail -n 20 "$SPARKIFY_LOGS/$name.log" >&2
@@ -161,7 +161,7 @@ recover() {
     deadline=$((SECONDS + 2 * START_TIMEOUT))
     while ((SECONDS < deadline)); do
         start
-        if python "$REPO/scripts/airflow_api.py" wait-healthy --since "$since" --timeout 45 >/dev/null 2>&1; then
+        if python -m sparkify_stack.airflow_api wait-healthy --since "$since" --timeout 45 >/dev/null 2>&1; then
             log "recovered: every component heartbeats after $since"
             return 0
         fi

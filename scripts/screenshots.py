@@ -33,11 +33,9 @@ from typing import Any
 
 from websockets.sync.client import connect
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "plugins"))
+from sparkify_stack import airflow_api
 
-import airflow_api  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 CHROMIUM_FLAGS = [
     "--headless",

@@ -17,13 +17,8 @@ import os
 import sys
 from typing import Any
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(REPO, "plugins"))
-
-import airflow_api  # noqa: E402
-from runwatch import STAGING_DAG, TRANSFORM_DAG  # noqa: E402
+from sparkify_stack import airflow_api
+from sparkify_stack.runwatch import STAGING_DAG, TRANSFORM_DAG
 
 
 def warehouse_status(start: str | None, end: str | None) -> dict[str, dict[str, Any]]:

@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -47,18 +48,17 @@ def pins(lock: str) -> dict[str, str]:
     return out
 
 
-def inputs(path: str) -> list[Requirement]:
-    """The requirements of an .in file, following -r includes (-c constraints are not inputs)."""
-    out: list[Requirement] = []
-    for raw in (REPO / path).read_text().splitlines():
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith("#") or line.startswith("-c"):
-            continue
-        if line.startswith("-r"):
-            out.extend(inputs(line[2:].strip()))
-            continue
-        out.append(Requirement(line))
-    return out
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+#: The inputs of each lock (scripts/lock.sh): the runtime dependencies, plus every group for dev.
+LOCK_GROUPS = {"requirements.txt": (), "requirements-dev.txt": ("test", "lint", "local-stack", "bench")}
+
+
+def inputs(lock: str) -> list[Requirement]:
+    """The requirements a lock is compiled from: pyproject's dependencies and the lock's groups."""
+    texts = [*PYPROJECT["project"]["dependencies"]]
+    for group in LOCK_GROUPS[lock]:
+        texts += PYPROJECT["dependency-groups"][group]
+    return [Requirement(text) for text in texts]
 
 
 def closure(roots: list[Requirement]) -> set[str]:
@@ -94,14 +94,37 @@ def test_dev_lock_repeats_every_runtime_pin() -> None:
     assert DEV_ONLY <= set(dev)
 
 
-@pytest.mark.parametrize(("lock", "source"), [("requirements.txt", "requirements.in"),
-                                              ("requirements-dev.txt", "requirements-dev.in")])
-def test_lock_pins_every_transitive_package(lock: str, source: str) -> None:
+@pytest.mark.parametrize("lock", sorted(LOCK_GROUPS))
+def test_lock_pins_every_transitive_package(lock: str) -> None:
     locked = pins(lock)
-    needed = closure(inputs(source))
+    needed = closure(inputs(lock))
     assert sorted(needed - set(locked)) == [], f"needed but not pinned in {lock}: run make lock"
-    # setuptools: pinned because redshift-connector and sagemaker-studio require it.
-    assert sorted(set(locked) - needed) == [], f"pinned in {lock} but needed by nothing in {source}"
+    assert sorted(set(locked) - needed) == [], f"pinned in {lock} but needed by nothing in pyproject.toml"
+
+
+def test_the_package_lists_every_subpackage() -> None:
+    """pyproject lists the packages (two roots need package-dir): a new subpackage must be listed,
+    or `pip install .` ships without it (scripts/check_runtime_lock.sh would then fail to import it)."""
+    setuptools = PYPROJECT["tool"]["setuptools"]
+    on_disk = set()
+    for name, folder in setuptools["package-dir"].items():
+        for init in (REPO / folder).rglob("__init__.py"):
+            if "__pycache__" not in init.parts:
+                relative = init.parent.relative_to(REPO / folder).parts
+                on_disk.add(".".join((name, *relative)))
+    assert sorted(on_disk) == sorted(setuptools["packages"])
+
+
+def test_no_sys_path_manipulation() -> None:
+    """Everything imports the installed project (make venv: editable), never a patched sys.path."""
+    offenders = [
+        f"{path.relative_to(REPO)}:{number}"
+        for folder in ("dags", "plugins", "scripts", "bench", "tests")
+        for path in (REPO / folder).rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"sys\.path\.(insert|append)|sys\.path\s*=", line) and path.name != "test_locks.py"
+    ]
+    assert offenders == []
 
 
 def test_venv_runs_exactly_the_dev_lock() -> None:
@@ -156,9 +179,9 @@ def _third_party_imports(*folders: str) -> dict[str, set[str]]:
 
 
 def test_every_runtime_import_is_a_direct_requirement() -> None:
-    """What dags/ and plugins/ import is listed in requirements.in, not pinned by luck as a
+    """What dags/ and plugins/ import is a dependency in pyproject.toml, not pinned by luck as a
     dependency of something else (msgspec was, once)."""
-    direct = {canonicalize_name(r.name) for r in inputs("requirements.in")}
+    direct = {canonicalize_name(r.name) for r in inputs("requirements.txt")}
     by_module = metadata.packages_distributions()
     missing = {}
     for module in _third_party_imports("dags", "plugins"):
@@ -171,7 +194,7 @@ def test_every_runtime_import_is_a_direct_requirement() -> None:
             dists = {canonicalize_name(d) for d in by_module.get(module, [module])}
         if not dists & direct:
             missing[module] = sorted(dists)
-    assert missing == {}, f"imported by dags/ or plugins/ but not in requirements.in: {missing}"
+    assert missing == {}, f"imported by dags/ or plugins/ but not a dependency in pyproject.toml: {missing}"
 
 
 @pytest.mark.skipif(os.environ.get("SPARKIFY_SKIP_RUNTIME_LOCK") == "1", reason="SPARKIFY_SKIP_RUNTIME_LOCK=1")

@@ -41,11 +41,8 @@ def server_time(value: str) -> dt.datetime:
 
 
 def _api() -> ModuleType:
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        import airflow_api
-    finally:
-        sys.path.remove(str(SCRIPTS))
+    from sparkify_stack import airflow_api
+
     return airflow_api
 
 

@@ -17,7 +17,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import airflow_api
+from sparkify_stack import airflow_api
 
 STAGING_DAG = "sparkify_staging"
 TRANSFORM_DAG = "sparkify_transform"
