@@ -133,7 +133,7 @@ start() {
     # Pool of the tasks that write to the warehouse (pool="warehouse" in the DAGs): caps concurrent
     # warehouse writes across both DAGs. Set on every start (also of a running stack): tasks in a
     # missing pool are never scheduled.
-    if ! airflow pools set warehouse "${SPARKIFY_WAREHOUSE_POOL_SLOTS:-4}" \
+    if ! airflow pools set warehouse "$SPARKIFY_WAREHOUSE_POOL_SLOTS" \
         "Sparkify: concurrent warehouse writes (stage_*, load_fact, load_dimension)" \
         >"$SPARKIFY_LOGS/pools.log" 2>&1; then
         tail -n 20 "$SPARKIFY_LOGS/pools.log" >&2

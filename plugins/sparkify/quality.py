@@ -24,6 +24,7 @@ from sparkify.checks.base import (
     FAILED,
     PASSED,
     WARNED,
+    Measured,
     TemplateInput,
     Verdict,
     failing_share,
@@ -143,7 +144,7 @@ def judge(
 ) -> Verdict:
     """Decide pass/fail from the observed (and, for reconciliations, expected) number, by the rule
     of the check's type (sparkify.checks)."""
-    return registered_type(check_type).judge(observed, params, expected=expected, rows_checked=rows_checked)
+    return registered_type(check_type).judge(Measured(observed, expected, rows_checked), params)
 
 
 def proven_verdict(proof: str) -> Verdict:

@@ -49,6 +49,16 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
+class Measured:
+    """The numbers a check query returned: ``observed``, and the second column of its type
+    (row_count's ``expected``, or the ``rows_checked`` a share threshold divides by)."""
+
+    observed: float | None
+    expected: float | None = None
+    rows_checked: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateInput:
     """What every check type may draw on to fill its template (pure values, no connection)."""
 
@@ -114,16 +124,10 @@ class CheckType:
         """(template variables, bind parameters) the type adds; values always go in as binds."""
         return {}, {}
 
-    def judge(
-        self,
-        observed: float | None,
-        params: Mapping[str, Any],
-        *,
-        expected: float | None = None,
-        rows_checked: float | None = None,
-    ) -> Verdict:
+    def judge(self, measured: Measured, params: Mapping[str, Any]) -> Verdict:
         """Failing rows, judged like dbt: error_if matches -> failed, else warn_if matches ->
         warned, else passed. Without thresholds any failing row fails."""
+        observed, rows_checked = measured.observed, measured.rows_checked
         thresholds = [(key, params[key]) for key in THRESHOLD_KEYS if params.get(key)]
         if not thresholds:
             return Verdict(observed == 0, observed, "failing_rows=0")

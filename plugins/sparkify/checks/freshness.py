@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sparkify.checks.base import CheckType, TemplateInput, Verdict
+from sparkify.checks.base import CheckType, Measured, TemplateInput, Verdict
 
 
 class Freshness(CheckType):
@@ -25,15 +25,8 @@ class Freshness(CheckType):
     def template_context(self, given: TemplateInput) -> tuple[dict[str, Any], dict[str, Any]]:
         return {}, {"reference_time": reference_time(given.partition_key, given.now)}
 
-    def judge(
-        self,
-        observed: float | None,
-        params: Mapping[str, Any],
-        *,
-        expected: float | None = None,
-        rows_checked: float | None = None,
-    ) -> Verdict:
-        limit = params["max_age_hours"]
+    def judge(self, measured: Measured, params: Mapping[str, Any]) -> Verdict:
+        limit, observed = params["max_age_hours"], measured.observed
         return Verdict(observed is not None and observed <= limit, observed, f"age_hours<={limit}")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sparkify.checks.base import CheckType, ConfigContext, TemplateInput, Verdict, number, subquery
+from sparkify.checks.base import CheckType, ConfigContext, Measured, TemplateInput, Verdict, number, subquery
 
 
 class RowCount(CheckType):
@@ -41,14 +41,8 @@ class RowCount(CheckType):
         binds = {"partition_key": given.partition_key} if "%(partition_key)s" in query else {}
         return {"expected_query": query}, binds
 
-    def judge(
-        self,
-        observed: float | None,
-        params: Mapping[str, Any],
-        *,
-        expected: float | None = None,
-        rows_checked: float | None = None,
-    ) -> Verdict:
+    def judge(self, measured: Measured, params: Mapping[str, Any]) -> Verdict:
+        observed, expected = measured.observed, measured.expected
         if params.get("expected_sql"):
             tolerance = float(params.get("tolerance", 0))
             passed = observed is not None and expected is not None and abs(observed - expected) <= tolerance * expected
