@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib.util
-import itertools
 import json
 import os
 import shutil
@@ -37,12 +36,13 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
+import report_airflow
 from measurements import Measurements, write_rows
 
 from sparkify_stack import airflow_api, runwatch
@@ -242,52 +242,35 @@ def write_config(path: Path, schema: str) -> Path:
 
 
 def cpu_times() -> tuple[float, float]:
-    """(busy, total) jiffies of all CPUs from /proc/stat."""
-    # user nice system idle iowait irq softirq steal (guest time is already inside user/nice)
-    fields = [float(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, sum(fields)
+    """(busy, total) CPU seconds of all CPUs since boot (psutil; idle and iowait are not busy)."""
+    times = psutil.cpu_times()
+    total = sum(times)
+    return total - times.idle - getattr(times, "iowait", 0.0), total
 
 
 COMPONENTS = ("scheduler", "api-server", "dag-processor", "triggerer")
 
 
-def proc_table() -> dict[int, tuple[int, float, float]]:
-    """pid -> (ppid, own CPU s, CPU s of its reaped children) for every live process (/proc/*/stat)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    table: dict[int, tuple[int, float, float]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path("/proc", entry, "stat").read_text()
-        except OSError:
-            continue
-        rest = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state ppid pgrp ...
-        own = (int(rest[11]) + int(rest[12])) / tick
-        reaped = (int(rest[13]) + int(rest[14])) / tick
-        table[int(entry)] = (int(rest[1]), own, reaped)
-    return table
-
-
-def tree_cpu(root: int, table: dict[int, tuple[int, float, float]]) -> tuple[float, float]:
+def tree_cpu(root: int) -> tuple[float, float]:
     """(root's own CPU s, CPU s of everything below it): live descendants plus what they reaped.
 
-    Why this sums correctly: an exited process's time is added to its parent's cutime/cstime when
-    the parent reaps it, so live processes' own + reaped times cover the whole tree, once.
+    Why this sums correctly: an exited process's time is added to its parent's children_user /
+    children_system when the parent reaps it, so live processes' own + reaped times cover the
+    whole tree, once.
     """
-    if root not in table:
+    try:
+        process = psutil.Process(root)
+        times = process.cpu_times()
+        below = times.children_user + times.children_system
+        for child in process.children(recursive=True):
+            try:
+                ct = child.cpu_times()
+            except psutil.Error:  # exited meanwhile: its time is in its parent's reaped time
+                continue
+            below += ct.user + ct.system + ct.children_user + ct.children_system
+    except psutil.Error:
         return 0.0, 0.0
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _, _) in table.items():
-        children.setdefault(ppid, []).append(pid)
-    below, stack = 0.0, [root]
-    while stack:
-        pid = stack.pop()
-        _, own, reaped = table[pid]
-        below += reaped + (own if pid != root else 0.0)
-        stack.extend(children.get(pid, []))
-    return table[root][1], below
+    return times.user + times.system, below
 
 
 def component_cpu() -> dict[str, float]:
@@ -296,7 +279,6 @@ def component_cpu() -> dict[str, float]:
     The scheduler's tree is split: the scheduler process itself (its loop) versus its LocalExecutor
     workers, which supervise the task processes and reap them (task process CPU lands there).
     """
-    table = proc_table()
     pids = Path(os.environ["SPARKIFY_PIDS"])
     out: dict[str, float] = {}
     for name in COMPONENTS:
@@ -304,14 +286,14 @@ def component_cpu() -> dict[str, float]:
             pid = int((pids / f"{name}.pid").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             continue
-        own, below = tree_cpu(pid, table)
+        own, below = tree_cpu(pid)
         if name == "scheduler":
             out["scheduler_loop"], out["task_processes"] = own, below
         else:
             out[name.replace("-", "_")] = own + below
     try:
         postmaster = int((Path(os.environ["SPARKIFY_PGDATA"]) / "postmaster.pid").read_text().split()[0])
-        out["postgres"] = sum(tree_cpu(postmaster, table))
+        out["postgres"] = sum(tree_cpu(postmaster))
     except (OSError, ValueError, IndexError):
         pass
     return out
@@ -379,7 +361,7 @@ def backfill(setup: Setup, timeout: float) -> tuple[list[dict[str, Any]], dict[s
     cpu1, parts1 = cpu_times(), component_cpu()
     window = time.perf_counter() - t0
     facts["window_s"] = window
-    facts["cpu_busy"] = (cpu1[0] - cpu0[0]) / max(cpu1[1] - cpu0[1], 1.0)
+    facts["cpu_busy"] = (cpu1[0] - cpu0[0]) / max(cpu1[1] - cpu0[1], 1e-9)
     facts["cpu"] = {k: parts1[k] - parts0.get(k, 0.0) for k in parts1}
     facts["cpu"]["machine"] = facts["cpu_busy"] * (os.cpu_count() or 1) * window
     facts["loadavg"] = (load0 + os.getloadavg()[0]) / 2
@@ -661,211 +643,11 @@ def figures_for(m: Measured, out: Measurements) -> None:
     out.add(sec, "airflow_start", m.facts["airflow_start_s"], "s", "db migrate on a fresh DB + components healthy")
 
 
-# --------------------------------------------------------------------------- report
-
-ROWS = [  # (label, name, format)
-    ("backfill `--max-active-runs`", "max_active_runs", "{:.0f}"),
-    ("`[core] parallelism` · `max_active_tasks_per_dag`", ("parallelism", "max_active_tasks_per_dag"), "{:.0f}"),
-    ("`warehouse` pool slots", "warehouse_pool_slots", "{:.0f}"),
-    (
-        "plugins/ scanned as Airflow plugins folder · bytecode cache",
-        ("plugins_folder_scanned", "bytecode_cache"),
-        lambda v: "yes" if v else "no",
-    ),
-    ("`[scheduler] scheduler_idle_sleep_time` (s)", "scheduler_idle_sleep_time", "{:g}"),
-    ("runs · task instances (all success) · retries", ("runs", "task_instances", "retries"), "{:.0f}"),
-    ("**wall time**, first run start → last run end (s)", "wall", "**{:.1f}**"),
-    ("end to end incl. `backfill create` CLI (s)", "end_to_end", "{:.1f}"),
-    ("per-run wall time, median (s)", "run_wall_median", "{:.2f}"),
-    ("Σ task duration (s) · of it in `execute()` (s)", ("sum_task_duration", "sum_execute"), "{:.1f}"),
-    ("body share Σ duration / wall (mean bodies running)", "body_share_of_wall", "{:.2f}"),
-    ("effective slots C · peak bodies running", ("effective_slots", "peak_concurrency"), "{:.0f}"),
-    ("body share Σ duration / (wall x C)", "body_share_of_slots", "{:.1%}"),
-    ("overhead per task (wall x C - Σ duration) / tasks (s)", "overhead_per_task", "{:.2f}"),
-    ("dispatch per task, ready → start, mean · median (s)", ("dispatch_mean", "dispatch_median"), "{:.2f}"),
-    ("  ready → scheduled (scheduler), mean (s)", "ready_to_scheduled_mean", "{:.2f}"),
-    (
-        "  scheduled → queued, mean (s) · of `warehouse` pool tasks",
-        ("scheduled_to_queued_mean", "pool_wait_mean"),
-        "{:.3f}",
-    ),
-    ("  queue latency queued → start, mean · median (s)", ("queue_latency_mean", "queue_latency_median"), "{:.3f}"),
-    ("task duration, mean (s)", "duration_mean", "{:.2f}"),
-    ("  DAG parse in the task process, mean · min (s)", ("dag_parse_mean", "dag_parse_min"), "{:.2f}"),
-    ("  operator `execute()`, mean (s)", "execute_mean", "{:.2f}"),
-    ("  rest of the task process (duration - execute), mean (s)", "framework_mean", "{:.2f}"),
-    ("run start latency (slot free → running), mean (s)", "run_start_latency_mean", "{:.2f}"),
-    ("run finalize (last task end → run end), mean (s)", "run_finalize_mean", "{:.2f}"),
-    (
-        "critical path per run: bodies · dispatch, median (s)",
-        ("critical_path_body_median", "critical_path_dispatch_median"),
-        "{:.2f}",
-    ),
-    ("CPU busy (all cores) · load average", ("cpu_busy", "loadavg"), "{:.2f}"),
-    (
-        "CPU s: task processes · scheduler loop · api-server",
-        ("cpu_task_processes", "cpu_scheduler_loop", "cpu_api_server"),
-        "{:.0f}",
-    ),
-    (
-        "CPU s: dag-processor · triggerer · Postgres · not the stack",
-        ("cpu_dag_processor", "cpu_triggerer", "cpu_postgres", "cpu_other"),
-        "{:.0f}",
-    ),
-    ("CPU s per task: task process · whole stack", ("cpu_task_process_per_task", "cpu_stack_per_task"), "{:.2f}"),
-]
-
-
-def cell(figs: Measurements, section: str, names: str | tuple[str, ...], fmt: str | Callable[[float], str]) -> str:
-    names = (names,) if isinstance(names, str) else names
-    show = fmt if callable(fmt) else fmt.format
-    return " · ".join(show(figs.get(section, n)) for n in names)
-
-
-def changes(base: Setup, tuned: Setup) -> list[str]:
-    """The settings that differ between two configurations, as markdown fragments."""
-    out = [f"`--max-active-runs` {base.max_active_runs} → {tuned.max_active_runs}"] * (
-        base.max_active_runs != tuned.max_active_runs
-    )
-    out += [f"`{k}` {base.value(k)} → {tuned.value(k)}" for k in TUNABLES if base.value(k) != tuned.value(k)]
-    extra = {**base.env, **tuned.env}
-    out += [f"`{k}` {base.env.get(k, '-')} → {tuned.env.get(k, '-')}" for k in sorted(extra)
-            if k not in TUNABLES and base.env.get(k) != tuned.env.get(k)]  # fmt: skip
-    if base.plugins != tuned.plugins:
-        out.append(f"plugins/ {base.plugins} → {tuned.plugins}")
-    if base.pyc != tuned.pyc:
-        out.append(f"bytecode cache {base.pyc} → {tuned.pyc} (`PYTHONPYCACHEPREFIX` in the state dir)")
-    return out
-
-
-def explanation(figs: Measurements, setups: list[Setup]) -> list[str]:
-    """What was tuned at each step and why it helped; what bounds the remaining overhead. All from this run."""
-
-    def g(section: str, name: str) -> float:
-        return figs.get(section, name)
-
-    first, last = setups[0], setups[-1]
-    b, a = first.name, last.name
-    cpus = os.cpu_count() or 1
-    steps = []
-    for prev, cur in itertools.pairwise(setups):
-        p, c = prev.name, cur.name
-        what = "; ".join(changes(prev, cur)) or "nothing"
-        wall = f"wall {g(p, 'wall'):.1f} → {g(c, 'wall'):.1f} s, {g(p, 'wall') / g(c, 'wall'):.2f}x"
-        steps.append(f"{p} → {c}: {what} ({wall})")
-    text = [f"**What was tuned**: {'. '.join(steps)}. Overall {g(b, 'wall'):.1f} → {g(a, 'wall'):.1f} s "
-            f"({g(b, 'wall') / g(a, 'wall'):.2f}x)."]  # fmt: skip
-    if last.max_active_runs > first.max_active_runs:
-        text.append(
-            f"With {first.max_active_runs} run(s) at a time every one of a run's {g(b, 'depth'):.0f} "
-            f"dependent steps pays the dispatch latency (task ready → running, {g(b, 'dispatch_mean'):.2f} s mean "
-            f"in {b}), plus the run's start ({g(b, 'run_start_latency_mean'):.2f} s) and finalisation "
-            f"({g(b, 'run_finalize_mean'):.2f} s): on a run's critical path the task bodies took "
-            f"{g(b, 'critical_path_body_median'):.2f} s and dispatch {g(b, 'critical_path_dispatch_median'):.2f} s "
-            f"(medians), and the CPUs were {g(b, 'cpu_busy'):.0%} busy: {b} waits on latency, not on CPU. "
-            f"{last.max_active_runs} runs in flight overlap those waits."
-        )
-    if g(a, "effective_slots") > g(b, "effective_slots"):
-        text.append(
-            "A LocalExecutor slot is held from queued until the worker's supervisor is done with the task, longer "
-            "than the task's start → end, so the executor slots and per-run task limit grow with the runs (peak "
-            f"task bodies running {g(b, 'peak_concurrency'):.0f} → {g(a, 'peak_concurrency'):.0f}, cap "
-            f"{g(a, 'effective_slots'):.0f}), and the `warehouse` pool with them (2 writers per run; pool tasks "
-            f"waited {g(a, 'pool_wait_mean'):.3f} s mean from scheduled to queued in {a})."
-        )
-    if g(a, "scheduler_idle_sleep_time") < g(b, "scheduler_idle_sleep_time"):
-        text.append(
-            "The scheduler sleeps `scheduler_idle_sleep_time` after a loop with nothing to do and sees a finished "
-            f"task on a later loop: ready → scheduled {g(b, 'ready_to_scheduled_mean'):.2f} → "
-            f"{g(a, 'ready_to_scheduled_mean'):.2f} s, run finalisation {g(b, 'run_finalize_mean'):.2f} → "
-            f"{g(a, 'run_finalize_mean'):.2f} s."
-        )
-    if g(a, "cpu_dag_processor") < g(b, "cpu_dag_processor"):
-        text.append(
-            "The dag-processor re-parsing the unchanged DAG files every 10 s cost "
-            f"{g(b, 'cpu_dag_processor'):.0f} CPU s during {b}, {g(a, 'cpu_dag_processor'):.0f} during {a}."
-        )
-    if first.pyc != last.pyc and not g(b, "bytecode_cache"):
-        before_cache = next(x.name for x in reversed(setups) if x.pyc != last.pyc)
-        text.append(
-            "This environment exports `PYTHONDONTWRITEBYTECODE=1`, so every task process compiled the Airflow "
-            "modules it imports (and re-executes the plugins folder's files) from source; with a bytecode cache "
-            f"the task processes' CPU per task went {g(before_cache, 'cpu_task_process_per_task'):.2f} → "
-            f"{g(a, 'cpu_task_process_per_task'):.2f} CPU s and the DAG parse in the task "
-            f"{g(before_cache, 'dag_parse_mean'):.2f} → {g(a, 'dag_parse_mean'):.2f} s mean."
-        )
-    n = g(a, "task_instances")
-    stack_cpu = g(a, "cpu_stack_per_task") * n
-    share = g(a, "sum_execute") / g(a, "sum_task_duration")
-    grouped = 4 * 30  # the 5 mapped staging checks as one task: 4 task instances fewer per partition
-    per = {k: g(a, f"cpu_{k}") / n for k in ("task_processes", "scheduler_loop", "api_server", "postgres")}
-    bound = [
-        f"**What bounds the rest** ({a}): CPU per task instance. The {cpus} CPUs were {g(a, 'cpu_busy'):.0%} "
-        f"busy ({g(a, 'cpu_other'):.0f} CPU s of that was other work on the machine). The stack used "
-        f"{g(a, 'cpu_stack_per_task'):.2f} CPU s per task instance — {per['task_processes']:.2f} in the task process "
-        f"and its supervisor, {per['api_server']:.2f} api-server (execution API calls), {per['scheduler_loop']:.2f} "
-        f"scheduler loop, {per['postgres']:.2f} Postgres (metadata + warehouse) — so {n:.0f} task instances need "
-        f"≥ {stack_cpu:.0f} CPU s, ≥ {stack_cpu / cpus:.0f} s of wall time on {cpus} otherwise idle CPUs even with "
-        f"zero latency (measured: {g(a, 'wall'):.0f} s). Per task, dispatch is {g(a, 'dispatch_mean'):.2f} s mean "
-        f"({g(a, 'ready_to_scheduled_mean') + g(a, 'scheduled_to_queued_mean'):.2f} s scheduler, "
-        f"{g(a, 'queue_latency_mean'):.2f} s queued → running, median {g(a, 'queue_latency_median'):.2f} s), and of "
-        f"the {g(a, 'duration_mean'):.2f} s task process {g(a, 'execute_mean'):.2f} s is `execute()` ({share:.0%} "
-        f"of the summed task time) and {g(a, 'dag_parse_mean'):.2f} s the DAG file parse (least contended "
-        f"{g(a, 'dag_parse_min'):.2f} s). None of the settings tried lowers the per-task process cost further; "
-        f"what is left is fewer task instances: task grouping, e.g. the 5 mapped staging checks as one task, "
-        f"would remove "
-        f"{grouped} of the {n:.0f} task instances (≈ {grouped * g(a, 'cpu_stack_per_task'):.0f} CPU s) — a DAG "
-        f"change, not a setting.",
-    ]
-    return [" ".join(text), "", *bound]
-
-
-def markdown(figs: Measurements, setups: list[Setup]) -> str:
-    """airflow.md from the figures alone (so --report-only can rebuild it from airflow.csv)."""
-    names = [x.name for x in setups]
-    wall = figs.get("run", "script_wall")
-    data_note = (f"{figs.get('run', 'events_per_day'):,.0f} events/day, {figs.get('run', 'events_total'):,.0f} "
-                 f"events over 30 days {FIRST}..{LAST}")  # fmt: skip
-    lines = ["| measurement | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    lines += [f"| {label} | " + " | ".join(cell(figs, n, key, fmt) for n in names) + " |" for label, key, fmt in ROWS]
-    wb = figs.get(names[0], "wall")
-    speedups = " | ".join(f"{wb / figs.get(n, 'wall'):.2f}x" for n in names)
-    lines.append(f"| **wall-time speed-up vs {names[0]}** | {speedups} |")
-    text = [
-        "**Orchestration overhead: 30-partition staging backfill through the real scheduler** "
-        f"(`bench/airflow_overhead.py`, LocalExecutor, {os.cpu_count()} CPUs shared with other work; {data_note}; "
-        f"whole script {wall:.0f} s). Every configuration ran on a fresh metadata DB and warehouse schema with the "
-        "same data. `sparkify_transform` stayed paused, so only the staging runs are measured "
-        f"({figs.get(names[0], 'depth'):.0f} dependent steps, {figs.get(names[0], 'tasks_per_run'):.0f} task "
-        "instances per run: sensor, "
-        "ensure_schema, stage_events ∥ stage_songs, 5 mapped checks, publish). Task times are from the REST API "
-        "(`/api/v2/dags/sparkify_staging/dagRuns/{run}/taskInstances`), DAG parse and `execute()` from the task "
-        "logs, CPU from /proc for each component's process tree. The first column is the baseline (the "
-        "stack's defaults from scripts/env.sh and Airflow's, unless configured otherwise), the last the tuned "
-        "stack; their settings are the first rows.",
-        "",
-        *lines,
-        "",
-    ]
-    if len(setups) > 1:
-        text += explanation(figs, setups)
-    return "\n".join(text) + "\n"
-
-
 def ti_rows(measured: list[Measured]) -> list[dict[str, Any]]:
     cols = ["partition_key", "task_id", "map_index", "pool", "try_number", "scheduled_when", "queued_when",
             "start_date", "end_date", "duration", "ready_to_scheduled_s", "scheduled_to_queued_s", "queued_to_start_s",
             "dispatch_s", "parse_s", "execute_s", "run_wall_s"]  # fmt: skip
     return [{"config": m.setup.name, **{c: t.get(c) for c in cols}} for m in measured for t in m.tis]
-
-
-def rebuild(out: Path) -> int:
-    """Rewrite airflow.md from airflow.csv (configurations included): no stack needed."""
-    figs = Measurements(missing=float("nan")).read_csv(out / "airflow.csv")
-    setups = [Setup.parse(r["detail"]) for r in figs.rows if r["name"] == "config"]
-    (out / "airflow.md").write_text(markdown(figs, setups))
-    say(f"rebuilt {out / 'airflow.md'}")
-    return 0
 
 
 def main() -> int:
@@ -878,10 +660,7 @@ def main() -> int:
     parser.add_argument("--events-per-day", type=int, default=2000)
     parser.add_argument("--timeout", type=float, default=900, help="per backfill, seconds")
     parser.add_argument("--keep", action="store_true", help="leave the last stack running, keep warehouse schemas")
-    parser.add_argument("--report-only", type=Path, metavar="DIR", help="rebuild DIR/airflow.md from DIR/airflow.csv")
     args = parser.parse_args()
-    if args.report_only:
-        return rebuild(args.report_only)
     setups = [Setup.parse(spec) for spec in (args.configs or DEFAULT_CONFIGS)]
     if len({s.name for s in setups}) != len(setups):
         parser.error("configuration names must be unique")
@@ -910,7 +689,7 @@ def main() -> int:
     figs.add("run", "events_total", counts["events"], "events", "generated (seed 11, 200 users, 200 songs)")
     figs.write_csv(args.out / "airflow.csv")
     write_rows(args.out / "airflow_tasks.csv", ti_rows(measured))
-    (args.out / "airflow.md").write_text(markdown(figs, setups))
+    report_airflow.render(args.out)
     say(f"wrote {args.out / 'airflow.md'}, airflow.csv, airflow_tasks.csv ({figs.get('run', 'script_wall'):.0f} s)")
     return 0
 

@@ -1,7 +1,7 @@
 """The measurement rows both benchmarks write (section,name,value,unit,detail) and read back.
 
 bench/bench.py (measurements.csv) and bench/airflow_overhead.py (airflow.csv) share this layout,
-so their reports can be rebuilt from the CSV alone with --report-only.
+so their reports (bench/report_bench.py, bench/report_airflow.py) are rendered from the CSV alone.
 """
 
 from __future__ import annotations
