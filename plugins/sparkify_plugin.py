@@ -4,9 +4,9 @@ Why: Airflow's plugin loader imports every .py file under plugins/ as a top-leve
 after the file, so each module of the package was imported twice (as ``config`` and as
 ``sparkify.config``, …) in every process, with a name clash waiting for the first installed
 package called ``config``. plugins/.airflowignore now hides the package from the loader, and
-this module imports the operators (and with them the parser, msgspec and the warehouse
-adapters) under their real names, so the scheduler and workers hold them before they start
-task processes.
+this module imports the package under its real names, with what a task process would
+otherwise import itself, so the scheduler and its workers hold them before they fork task
+processes.
 """
 
 from __future__ import annotations
@@ -14,23 +14,31 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+import airflow.sdk
 from airflow.plugins_manager import AirflowPlugin
 
-import sparkify.operators
+import sparkify
+from sparkify.config import ConfigError, load_config
 
-#: Every operator module (and through them config, the parser, msgspec), the warehouse adapters
-#: and the provider hook they connect through: the adapters are imported lazily by
-#: warehouse_for, and a task process that imports psycopg and the hook itself pays for it in
-#: every one of the dozens of tasks a partition runs.
+#: Every module of the package (operators, config, the parser and msgspec, the warehouse
+#: adapters that warehouse_for imports lazily), the provider hook they connect through, the
+#: names the DAG files take from airflow.sdk (``task`` pulls in libcst) and the task runner
+#: every task process starts in: a module the scheduler holds is one that none of the dozens
+#: of task processes a partition runs has to import again.
 PRELOADED = (
-    *(
-        importlib.import_module(f"sparkify.operators.{module.name}")
-        for module in pkgutil.iter_modules(sparkify.operators.__path__)
-    ),
-    importlib.import_module("sparkify.warehouse.postgres"),
-    importlib.import_module("sparkify.warehouse.redshift"),
+    *(importlib.import_module(module.name) for module in pkgutil.walk_packages(sparkify.__path__, "sparkify.")),
     importlib.import_module("airflow.providers.postgres.hooks.postgres"),
+    importlib.import_module("airflow.sdk.execution_time.task_runner"),
+    *(getattr(airflow.sdk, name) for name in ("DAG", "task", "CronPartitionTimetable", "PartitionedAssetTimetable")),
 )
+
+# The DAG files validate config.json at every parse, task processes included; validated once
+# here, a forked task process finds it in load_config's cache (keyed by the file's content, so an
+# edited file is validated again). A broken config is reported by the DAG files' import errors.
+try:
+    load_config()
+except ConfigError:
+    pass
 
 
 class SparkifyPlugin(AirflowPlugin):

@@ -169,7 +169,7 @@ def run_pytest(tree: Path, tests: tuple[str, ...], timeout: float) -> tuple[int 
         str(PYTHON), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=--strict-markers -rfE",
         f"--junitxml={report}", *tests,
     ]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env = tree_env(tree)
     start = time.monotonic()
     process = subprocess.Popen(
         command, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
@@ -191,6 +191,27 @@ def run_pytest(tree: Path, tests: tuple[str, ...], timeout: float) -> tuple[int 
     return code, seconds, run, skipped, failed_from_output(output or b"") or failed
 
 
+def tree_env(tree: Path) -> dict[str, str]:
+    """The environment that makes Python import the copy's packages: the venv holds the project
+    editable (its finder points at the checkout), and sys.path entries are searched before it."""
+    return {
+        **os.environ,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": os.pathsep.join([str(tree / "plugins"), str(tree / "scripts")]),
+    }
+
+
+def imports_the_copy(tree: Path) -> None:
+    """Stop unless the copy's sparkify is what its tests import: else every mutant would survive."""
+    done = subprocess.run(
+        [str(PYTHON), "-c", "import sparkify, sparkify.paths as p; print(sparkify.__file__); print(p.SQL_DIR)"],
+        cwd=tree, env=tree_env(tree), capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    module, sql_dir = done.stdout.split()
+    if not (Path(module).is_relative_to(tree) and Path(sql_dir).is_relative_to(tree)):
+        raise SystemExit(f"[mutants] the copy's tests would import {module} and read {sql_dir}, not the copy's")
+
+
 def tail(tree: Path, lines: int = 25) -> str:
     log = tree / ".mutants-pytest.log"
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.is_file() else ""
@@ -203,6 +224,7 @@ def baseline(mutations: list[Mutation], files: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="sparkify-mutant-base-") as tmp:
         tree = Path(tmp)
         copy_tree(tree, files)
+        imports_the_copy(tree)
         code, seconds, run, skipped, failed = run_pytest(tree, tests, DEFAULT_TIMEOUT * 3)
         if code != 0 or skipped or not run:
             print(tail(tree, 40), file=sys.stderr)

@@ -50,3 +50,15 @@ def test_a_stale_or_unfit_entry_stops_the_run(runner: ModuleType, tmp_path: Path
     )
     with pytest.raises(SystemExit, match=problem):
         runner.load_mutations(path)
+
+
+def test_a_mutant_copy_imports_its_own_package(runner: ModuleType, tmp_path: Path) -> None:
+    """The venv holds the project editable (pointing at the checkout): unless the copy's packages
+    come first, every mutant would be tested against the unmutated checkout and survive."""
+    files = [f for f in runner.tracked_files() if f.startswith(("plugins/", "scripts/", "sql/"))]
+    runner.copy_tree(tmp_path, files)
+    runner.imports_the_copy(tmp_path)  # raises SystemExit when the checkout's package would be used
+    empty = tmp_path / "elsewhere"  # no package in it: the checkout's would be imported
+    empty.mkdir()
+    with pytest.raises(SystemExit, match="not the copy's"):
+        runner.imports_the_copy(empty)
