@@ -824,3 +824,14 @@ def test_a_validated_config_is_reused_until_the_file_changes(
     path.write_text(json.dumps(document))
     with pytest.raises(ConfigError):
         load_config(path)  # a broken edit is reported, never masked by the cached good one
+
+
+def test_project_home_is_sparkify_home_else_the_checkout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A pip-installed package finds config.json and sql/ through SPARKIFY_HOME (the wheel has neither)."""
+    from sparkify.paths import HOME_ENV, project_home
+
+    monkeypatch.setenv(HOME_ENV, str(tmp_path))
+    assert project_home() == tmp_path.resolve()
+    monkeypatch.delenv(HOME_ENV)
+    assert project_home() == REPO_ROOT
+    assert (project_home() / "config.json").is_file() and (project_home() / "sql" / "ddl").is_dir()
