@@ -32,6 +32,7 @@ import psycopg
 import report_bench
 from measurements import Measurements, write_rows
 
+from sparkify.source_schema import EVENT_FIELDS, EVENT_LINEAGE_COLUMNS
 from sparkify.sqlfiles import render
 
 REPO = Path(__file__).resolve().parents[1]
@@ -203,11 +204,8 @@ def naive_pandas(url: str, path: Path) -> float:
 
 def naive_executemany(url: str, path: Path, staging_ddl: str) -> float:
     """json.loads per line + cursor.executemany(INSERT) into the staging table's shape. Seconds."""
-    fields = ("artist", "auth", "firstName", "gender", "itemInSession", "lastName", "length", "level", "location",
-              "method", "page", "registration", "sessionId", "song", "status", "ts", "userAgent", "userId")  # fmt: skip
-    columns = ("partition_key", "source_key", "line_number", "artist", "auth", "first_name", "gender",
-               "item_in_session", "last_name", "length", "level", "location", "method", "page", "registration",
-               "session_id", "song", "status", "ts", "user_agent", "user_id")  # fmt: skip
+    fields = [field.json for field in EVENT_FIELDS]
+    columns = (*EVENT_LINEAGE_COLUMNS, *(field.column for field in EVENT_FIELDS))
     with psycopg.connect(url) as conn:
         conn.execute("DROP SCHEMA IF EXISTS bench_naive CASCADE")
         conn.execute("CREATE SCHEMA bench_naive")
@@ -218,7 +216,7 @@ def naive_executemany(url: str, path: Path, staging_ddl: str) -> float:
         with path.open("rb") as handle:
             for number, line in enumerate(handle, start=1):
                 record = json.loads(line)
-                rows.append(("2018-11-02", "naive", number, *(record.get(f) for f in fields)))
+                rows.append(("2018-11-02", "naive", number, 1, *(record.get(f) for f in fields)))
         placeholders = ", ".join(["%s"] * len(columns))
         sql = f"INSERT INTO bench_naive.staging_events ({', '.join(columns)}) VALUES ({placeholders})"
         with conn.cursor() as cur:
