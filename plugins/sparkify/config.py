@@ -12,8 +12,9 @@ validated config is reused only while the file's content is unchanged.
 
 Validation happens in two stages:
 
-1. ``config.schema.json`` (JSON Schema Draft 2020-12) checks shape, types, identifiers
-   and per-check-type parameters.
+1. The JSON Schema (Draft 2020-12) generated from the model (sparkify.config_model, with
+   the check types' branches from sparkify.checks) checks shape, types, identifiers and
+   per-check-type parameters.
 2. Semantic rules that a schema cannot express: referenced SQL files exist, table and
    check names are unique, checks point at known tables and at columns those tables have
    (per ``sql/ddl/<table>.sql``), ``scope: partition`` is only used on partitioned tables.
@@ -24,28 +25,44 @@ message reports everything.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import hashlib
 import json
 import math
 import os
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from sparkify.checks import CHECK_TYPES, COMMON_KEYS, THRESHOLD_KEYS, check_schema
+from sparkify.checks import CHECK_TYPES, THRESHOLD_KEYS
 from sparkify.checks.base import CheckType, ConfigContext
+from sparkify.config_model import (
+    DEFAULT_MAX_REJECTED_SHARE,
+    DEFAULT_STATEMENT_TIMEOUT_SECONDS,
+    LOAD_MODES,
+    CheckConfig,
+    Config,
+    DimensionConfig,
+    FactConfig,
+    QualityConfig,
+    SourceConfig,
+    StagingConfig,
+    WarehouseConfig,
+    config_schema,
+    from_document,
+)
 from sparkify.ddl import table_columns
 from sparkify.paths import REPO_ROOT, SQL_DIR
-from sparkify.source_schema import PARTITION_COLUMN
 
 __all__ = [
+    "DEFAULT_MAX_REJECTED_SHARE",
+    "DEFAULT_STATEMENT_TIMEOUT_SECONDS",
+    "LOAD_MODES",
     "REPO_ROOT",
-    "SCHEMA_PATH",
     "SQL_DIR",
     "CheckConfig",
     "Config",
@@ -60,18 +77,8 @@ __all__ = [
     "load_config",
 ]
 
-#: The JSON Schema shipped next to this module.
-SCHEMA_PATH: Path = Path(__file__).resolve().with_name("config.schema.json")
-
 CONFIG_ENV = "SPARKIFY_CONFIG"
 SOURCE_ENV = "SPARKIFY_SOURCE"
-
-#: How a dimension's rows are merged on its key (sparkify.warehouse.sql builds each).
-LOAD_MODES = ("upsert", "upsert_latest", "insert_missing")
-#: Rejected share of a partition's lines above which staging fails (Redshift MAXERROR-like).
-DEFAULT_MAX_REJECTED_SHARE = 0.01
-#: Seconds a check's query (or its failing-rows sample) may run before the warehouse stops it.
-DEFAULT_STATEMENT_TIMEOUT_SECONDS = 60.0
 
 _S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -96,187 +103,6 @@ class ConfigError(ValueError):
             lines = "\n".join(f"  {problem}" for problem in self.problems)
             message = f"invalid config {self.path}:\n{lines}"
         super().__init__(message)
-
-
-# --------------------------------------------------------------------------- dataclasses
-
-
-@dataclass(frozen=True, slots=True)
-class SourceConfig:
-    """Where raw JSON lands. ``uri`` is already resolved (env override, absolute path)."""
-
-    uri: str
-    aws_conn_id: str
-    events_prefix: str
-    songs_prefix: str
-    wait_timeout_hours: float
-    #: A partition prefix without objects stages 0 rows instead of failing (sparse sources).
-    allow_empty_partitions: bool = False
-
-    @property
-    def is_s3(self) -> bool:
-        """True for ``s3://`` sources; False for a local (absolute) folder."""
-        return self.uri.startswith("s3://")
-
-
-@dataclass(frozen=True, slots=True)
-class WarehouseConfig:
-    """Airflow connection of the warehouse and the schema all tables live in.
-
-    ``redshift_copy``: COPY settings (iam_role, region, maxerror, jsonpaths_prefix) a Redshift
-    warehouse needs; None on PostgreSQL.
-    """
-
-    conn_id: str
-    schema: str
-    redshift_copy: dict[str, Any] | None = field(default=None, hash=False)
-
-
-@dataclass(frozen=True, slots=True)
-class StagingConfig:
-    """Names of the two staging tables (events are partitioned, songs are not).
-
-    ``max_rejected_share``: an events partition whose rejected records exceed this share of its
-    records fails (after its rows and rejections are committed, so they can be inspected).
-    """
-
-    events_table: str
-    songs_table: str
-    max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE
-
-
-@dataclass(frozen=True, slots=True)
-class QualityConfig:
-    """How data-quality checks run: each query is stopped after ``statement_timeout_seconds``.
-
-    Checks run SQL from config.json and sql/ in a read-only transaction; the timeout keeps a
-    runaway or hostile query from holding a warehouse slot (and a worker) indefinitely.
-    """
-
-    statement_timeout_seconds: float = DEFAULT_STATEMENT_TIMEOUT_SECONDS
-
-
-@dataclass(frozen=True, slots=True)
-class FactConfig:
-    """The fact table, built per partition from ``sql`` (relative to ``sql/``)."""
-
-    name: str
-    sql: str
-    key: tuple[str, ...]
-    partition_column: str
-
-
-@dataclass(frozen=True, slots=True)
-class DimensionConfig:
-    """One dimension: its SQL (relative to ``sql/``), key and load mode.
-
-    ``version_columns`` only matters for ``upsert_latest`` (it orders competing rows to
-    keep the newest one) and is empty for the other modes.
-    """
-
-    name: str
-    sql: str
-    key: tuple[str, ...]
-    mode: str
-    version_columns: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CheckConfig:
-    """One data-quality check; ``params`` holds the type-specific keys only.
-
-    ``params`` includes ``warn_if``/``error_if`` when set (they apply to failing-row types only);
-    ``severity`` is then derived from them (see :func:`_threshold_severity`).
-
-    ``params`` is a plain dict (JSON-serialisable) so it can be handed to Airflow task
-    mapping; it is excluded from hashing because dicts are unhashable.
-    """
-
-    name: str
-    table: str
-    type: str
-    severity: str = "error"
-    scope: str = "table"
-    params: dict[str, Any] = field(default_factory=dict, hash=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Config:
-    """The whole validated configuration plus the file it came from."""
-
-    source: SourceConfig
-    warehouse: WarehouseConfig
-    staging: StagingConfig
-    fact: FactConfig
-    dimensions: tuple[DimensionConfig, ...]
-    checks: tuple[CheckConfig, ...]
-    path: Path
-    #: Directory the ``sql`` paths were validated against (SQL_DIR unless overridden).
-    sql_dir: Path = SQL_DIR
-    quality: QualityConfig = QualityConfig()
-
-    def table_names(self) -> tuple[str, ...]:
-        """All managed tables: staging events, staging songs, fact, then dimensions."""
-        return (
-            self.staging.events_table,
-            self.staging.songs_table,
-            self.fact.name,
-            *(dim.name for dim in self.dimensions),
-        )
-
-    def partition_column_of(self, table: str) -> str | None:
-        """The column holding the partition key in a table, or None for tables loaded whole.
-
-        The fact's comes from config.json; staging events carry it as the first lineage column.
-        """
-        if table == self.fact.name:
-            return self.fact.partition_column
-        if table == self.staging.events_table:
-            return PARTITION_COLUMN
-        return None
-
-    def staging_checks(self) -> tuple[CheckConfig, ...]:
-        """Checks on staging tables: they gate the transform step."""
-        staging = {self.staging.events_table, self.staging.songs_table}
-        return tuple(check for check in self.checks if check.table in staging)
-
-    def transform_checks(self) -> tuple[CheckConfig, ...]:
-        """Checks on the fact and dimensions: they run after the transform."""
-        staging = {self.staging.events_table, self.staging.songs_table}
-        return tuple(check for check in self.checks if check.table not in staging)
-
-    def dimension_kwargs(self) -> list[dict[str, Any]]:
-        """One plain dict per dimension, for ``expand_kwargs`` (must be JSON-serialisable)."""
-        return [
-            {
-                "name": dim.name,
-                "sql": dim.sql,
-                "key": list(dim.key),
-                "mode": dim.mode,
-                "version_columns": list(dim.version_columns),
-            }
-            for dim in self.dimensions
-        ]
-
-    def check_kwargs(
-        self, checks: Iterable[CheckConfig] | None = None
-    ) -> list[dict[str, Any]]:
-        """One plain dict per check (default: all checks), for ``expand_kwargs``.
-
-        ``params`` is deep-copied so a task mutating its kwargs cannot alter the config.
-        """
-        selected = self.checks if checks is None else checks
-        return [
-            {
-                "name": check.name,
-                "table": check.table,
-                "check_type": check.type,
-                "severity": check.severity,
-                "scope": check.scope,
-                "check_params": copy.deepcopy(check.params),
-            }
-            for check in selected
-        ]
 
 
 # --------------------------------------------------------------------------- loading
@@ -439,15 +265,6 @@ def _strict_values(value: Any, path: tuple[str | int, ...], problems: list[str],
     return value
 
 
-def config_schema() -> dict[str, Any]:
-    """The whole JSON Schema of config.json: the shipped file plus what is declared elsewhere once,
-    the check types' branches (sparkify.checks) and the dimension modes (LOAD_MODES)."""
-    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    schema["$defs"]["check"] = check_schema()
-    schema["$defs"]["dimension"]["properties"]["mode"] = {"enum": list(LOAD_MODES)}
-    return schema
-
-
 # --------------------------------------------------------------------------- schema stage
 
 
@@ -465,7 +282,7 @@ def json_path(parts: Iterable[str | int]) -> str:
 
 
 def _schema_problems(document: Any, unreliable: Collection[str] = ()) -> list[str]:
-    """Validate against config.schema.json, one readable line per leaf error.
+    """Validate against the generated JSON Schema, one readable line per leaf error.
 
     ``unreliable``: JSON paths of values already reported as unparseable (NaN, 1e999); the
     schema's opinion of them ('nan is less than ...') would only repeat that problem.
@@ -736,82 +553,11 @@ def _resolve_source_uri(document: Any) -> tuple[str | None, str | None]:
 # --------------------------------------------------------------------------- building
 
 
-def _build(
-    document: Mapping[str, Any], path: Path, source_uri: str, sql_dir: Path
-) -> Config:
-    """Map the validated document onto the frozen dataclasses."""
-    source = document["source"]
-    warehouse = document["warehouse"]
-    staging = document["staging"]
-    fact = document["fact"]
-    return Config(
-        source=SourceConfig(
-            uri=source_uri,
-            aws_conn_id=source["aws_conn_id"],
-            events_prefix=source["events_prefix"],
-            songs_prefix=source["songs_prefix"],
-            wait_timeout_hours=float(source["wait_timeout_hours"]),
-            allow_empty_partitions=bool(source.get("allow_empty_partitions", False)),
-        ),
-        warehouse=WarehouseConfig(
-            conn_id=warehouse["conn_id"],
-            schema=warehouse["schema"],
-            redshift_copy=copy.deepcopy(warehouse.get("redshift_copy")),
-        ),
-        staging=StagingConfig(
-            events_table=staging["events"]["table"],
-            songs_table=staging["songs"]["table"],
-            max_rejected_share=float(staging.get("max_rejected_share", DEFAULT_MAX_REJECTED_SHARE)),
-        ),
-        fact=FactConfig(
-            name=fact["name"],
-            sql=fact["sql"],
-            key=tuple(fact["key"]),
-            partition_column=fact["partition_column"],
-        ),
-        dimensions=tuple(
-            DimensionConfig(
-                name=dim["name"],
-                sql=dim["sql"],
-                key=tuple(dim["key"]),
-                mode=dim["mode"],
-                version_columns=tuple(dim.get("version_columns", ())),
-            )
-            for dim in document["dimensions"]
-        ),
-        checks=tuple(_build_check(check) for check in document["checks"]),
-        path=path,
-        sql_dir=sql_dir,
-        quality=QualityConfig(
-            statement_timeout_seconds=float(
-                document.get("quality", {}).get("statement_timeout_seconds", DEFAULT_STATEMENT_TIMEOUT_SECONDS)
-            )
-        ),
-    )
-
-
-def _build_check(check: Mapping[str, Any]) -> CheckConfig:
-    """Split common keys from type parameters; normalise ints written as ``1.0``."""
-    params = {key: copy.deepcopy(value) for key, value in check.items() if key not in COMMON_KEYS}
-    params = CHECK_TYPES[check["type"]].normalise(params)
-    return CheckConfig(
-        name=check["name"],
-        table=check["table"],
-        type=check["type"],
-        severity=check.get("severity", _threshold_severity(check)),
-        scope=check.get("scope", "table"),
-        params=params,
-    )
-
-
-def _threshold_severity(check: Mapping[str, Any]) -> str:
-    """The severity a check without one gets: the worst status its thresholds can give.
-
-    A check with error_if can fail ("error"); one with only warn_if can at most warn ("warn");
-    one with neither keeps today's default, "error". dq_results.severity then says, for every
-    check, whether it can block the pipeline.
-    """
-    return "warn" if "warn_if" in check and "error_if" not in check else "error"
+def _build(document: Mapping[str, Any], path: Path, source_uri: str, sql_dir: Path) -> Config:
+    """The validated document as the model's dataclasses (sparkify.config_model), with the source
+    location resolved (SPARKIFY_SOURCE, absolute folder)."""
+    config = from_document(Config, document, path=path, sql_dir=sql_dir)
+    return dataclasses.replace(config, source=dataclasses.replace(config.source, uri=source_uri))
 
 
 # --------------------------------------------------------------------------- helpers

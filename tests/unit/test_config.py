@@ -19,7 +19,6 @@ from jsonschema import Draft202012Validator
 from sparkify.checks import CHECK_TYPES
 from sparkify.config import (
     REPO_ROOT,
-    SCHEMA_PATH,
     SQL_DIR,
     CheckConfig,
     Config,
@@ -102,7 +101,38 @@ def test_schema_has_one_branch_per_registered_check_type() -> None:
     check = config_schema()["$defs"]["check"]
     branches = [branch["if"]["properties"]["type"]["const"] for branch in check["allOf"]]
     assert sorted(branches) == sorted(check["properties"]["type"]["enum"]) == sorted(CHECK_TYPES)
-    assert "check" not in json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))["$defs"]
+
+
+def test_schema_and_reading_come_from_one_declaration() -> None:
+    """A field declared with config_key is a validated key and is read: no second place to edit."""
+    from dataclasses import dataclass
+
+    from sparkify.config_model import config_key, from_document, object_schema
+
+    @dataclass(frozen=True)
+    class Section:
+        name: str = config_key("identifier")
+        limit: float = config_key({"type": "number", "minimum": 0}, json="max", read=float, default=1.0)
+
+    schema = object_schema(Section)
+    assert schema == {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {"name": {"$ref": "#/$defs/identifier"}, "max": {"type": "number", "minimum": 0}},
+    }
+    assert from_document(Section, {"name": "a", "max": 2}) == Section("a", 2.0)
+    assert from_document(Section, {"name": "a"}) == Section("a", 1.0)
+
+
+def test_every_config_key_is_read_into_the_model() -> None:
+    """Each key the schema allows at the top and in the sections ends up in the built config."""
+    config = load_config(SHIPPED)
+    schema = config_schema()
+    for section in ("source", "warehouse", "staging", "fact", "quality"):
+        assert hasattr(config, section)
+        assert schema["properties"][section]["additionalProperties"] is False
+    assert set(schema["properties"]) == {"source", "warehouse", "staging", "fact", "dimensions", "checks", "quality"}
 
 
 def test_shipped_config_loads(sql_dir: Path) -> None:

@@ -171,7 +171,7 @@ class TestQuoteIdent:
         [("public", True), ("sparkify", True), ("_x", True), ("Analytics", False), ("DWH_2", False)],
     )
     def test_config_and_run_time_agree_on_schema_names(self, tmp_path: Path, schema: str, accepted: bool) -> None:
-        # warehouse.schema is validated by config.schema.json at load time; PostgresWarehouse.table()
+        # warehouse.schema is validated by the config schema at load time; PostgresWarehouse.table()
         # then quotes it with quote_ident. A name the config accepts must not fail at run time, and
         # a name it refuses is refused by load_config with its JSON path (never first at run time).
         document = json.loads((REPO_ROOT / "config.json").read_text(encoding="utf-8"))

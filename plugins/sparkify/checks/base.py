@@ -1,7 +1,7 @@
 """What a data-quality check type is, and how the failing-row types are judged.
 
 A check type declares, in one class: its parameters (the JSON Schema of its own config keys,
-from which config.schema.json's branch for it is generated), its SQL template under
+from which the config schema's branch for it is generated), its SQL template under
 sql/quality/, what it adds to that template, how the number the template returns is judged,
 whether a warehouse constraint can prove it and whether it has failing rows to sample. Adding a
 type is one module in this package (it defines ``CHECK_TYPE``) plus its SQL file: the registry
@@ -105,7 +105,7 @@ class CheckType:
     second_column: ClassVar[str] = "rows_checked"
 
     def schema_branch(self) -> dict[str, Any]:
-        """config.schema.json's if/then branch for this type: its keys, and nothing else allowed."""
+        """The config schema's if/then branch for this type: its keys, and nothing else allowed."""
         threshold = {"$ref": "#/$defs/threshold" if self.thresholds else "#/$defs/no_threshold"}
         then: dict[str, Any] = {
             "additionalProperties": False,
