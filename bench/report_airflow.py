@@ -98,7 +98,7 @@ def markdown(figs: Measurements, names: list[str]) -> str:
         "same data. `sparkify_transform` stayed paused, so only the staging runs are measured "
         f"({figs.get(names[0], 'depth'):.0f} dependent steps, {figs.get(names[0], 'tasks_per_run'):.0f} task "
         "instances per run: sensor, "
-        "ensure_schema, stage_events ∥ stage_songs, 5 mapped checks, publish). Task times are from the REST API "
+        "stage_events ∥ stage_songs, the mapped checks, publish). Task times are from the REST API "
         "(`/api/v2/dags/sparkify_staging/dagRuns/{run}/taskInstances`), DAG parse and `execute()` from the task "
         "logs, CPU (psutil) for each component's process tree. The first column is the baseline (the "
         "stack's defaults from scripts/env.sh and Airflow's, unless configured otherwise), the last the tuned "

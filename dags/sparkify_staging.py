@@ -25,7 +25,6 @@ from sparkify import task_docs
 from sparkify.assets import STAGING_EVENTS, STAGING_SONGS
 from sparkify.config import load_config
 from sparkify.operators.check import DataQualityCheckOperator
-from sparkify.operators.ensure_schema import EnsureSchemaOperator
 from sparkify.operators.partition_sensor import PartitionObjectsSensor
 from sparkify.operators.stage_events import StageEventsOperator
 from sparkify.operators.stage_songs import StageSongsOperator
@@ -54,7 +53,6 @@ with DAG(
         retries=0,
         doc_md=task_docs.WAIT_FOR_PARTITION,
     )
-    ensure_schema = EnsureSchemaOperator(task_id="ensure_schema", doc_md=task_docs.ENSURE_SCHEMA)
     stage_events = StageEventsOperator(task_id="stage_events", pool=WAREHOUSE_POOL, doc_md=task_docs.STAGE_EVENTS)
     stage_songs = StageSongsOperator(task_id="stage_songs", pool=WAREHOUSE_POOL, doc_md=task_docs.STAGE_SONGS)
     checks = DataQualityCheckOperator.partial(
@@ -71,4 +69,4 @@ with DAG(
         return set_extras(outlet_events, {STAGING_EVENTS: {**events, **summary}, STAGING_SONGS: {**songs, **summary}})
 
     published = publish(stage_events.output, stage_songs.output, checks.output)
-    wait_for_partition >> ensure_schema >> [stage_events, stage_songs] >> checks >> published
+    wait_for_partition >> [stage_events, stage_songs] >> checks >> published

@@ -76,7 +76,7 @@ def ddl_statements(config: Config, warehouse: Warehouse) -> list[str]:
 def ensure_tables(config: Config, warehouse: Warehouse) -> bool:
     """Create every table and index of the config if the declared DDL changed; returns whether it ran.
 
-    Both DAGs call it before they write (staging's ensure_schema task, the transform's load_fact),
-    so a table added to config.json works whichever DAG runs first.
+    Every task that writes tables calls it first (stage_events, stage_songs, load_fact), so a
+    table added to config.json works whichever DAG runs first.
     """
     return warehouse.ensure_schema_once(ddl_statements(config, warehouse) + index_statements(config, warehouse))

@@ -18,13 +18,11 @@ retries, when the key is not `YYYY-MM-DD` or the source has no objects for that 
 names the range of days the source holds).
 """
 
-ENSURE_SCHEMA = """\
-#### ensure_schema
-Runs every `sql/ddl/*.sql` (`CREATE TABLE IF NOT EXISTS`), so a fresh warehouse needs no setup.
-"""
-
 STAGE_EVENTS = """\
 #### stage_events
+First creates the tables of `config.json` when their DDL (`sql/ddl/*.sql`) changed, so a fresh
+warehouse needs no setup (else that costs one query; `stage_songs` and `load_fact_songplays` do
+the same). Then deletes this partition from `staging_events` and COPYs the records of the day's log objects
 Deletes this partition from `staging_events` and COPYs the records of the day's log objects
 (`<day>*.json`; other objects under the prefix are logged as ignored) back in, in one
 transaction: re-runs and backfills never touch other days. Records that cannot be loaded go to

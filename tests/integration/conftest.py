@@ -21,7 +21,6 @@ import pytest
 
 from sparkify.config import REPO_ROOT, Config, load_config
 from sparkify.operators.check import DataQualityCheckOperator
-from sparkify.operators.ensure_schema import EnsureSchemaOperator
 from sparkify.operators.load_dimension import LoadDimensionOperator
 from sparkify.operators.load_fact import LoadFactOperator
 from sparkify.operators.stage_events import StageEventsOperator
@@ -54,7 +53,7 @@ class Project:
         return load_config(self.config_path)
 
     def stage(self, partition_key: str) -> dict:
-        EnsureSchemaOperator(task_id="ensure_schema", config_path=str(self.config_path)).execute({})
+        """Like the staging DAG: no setup task, the staging operators ensure the tables themselves."""
         songs = StageSongsOperator(task_id="stage_songs", config_path=str(self.config_path)).execute({})
         events = StageEventsOperator(
             task_id="stage_events", partition_key=partition_key, config_path=str(self.config_path)

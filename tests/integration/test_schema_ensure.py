@@ -16,6 +16,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from sparkify.operators.load_dimension import LoadDimensionOperator
+from sparkify.operators.stage_events import StageEventsOperator
 from sparkify.project import ensure_tables, open_warehouse
 
 DAY = "2018-11-01"
@@ -49,6 +50,19 @@ def test_transform_creates_a_table_added_after_staging(make_project, source: Pat
     assert project.scalar("SELECT COUNT(*) FROM time") == project.scalar(
         "SELECT COUNT(DISTINCT start_time) FROM songplays"
     ) > 0
+
+
+def test_staging_a_day_into_a_fresh_warehouse_needs_no_setup(make_project, source: Path) -> None:
+    """The staging DAG has no setup task: stage_events alone creates the schema and its tables."""
+    project = make_project(source)
+    with psycopg.connect(project.url) as conn:
+        assert conn.execute("SELECT to_regnamespace(%s) IS NULL", (project.schema,)).fetchone()[0]
+    staged = StageEventsOperator(
+        task_id="stage_events", partition_key=DAY, config_path=str(project.config_path)
+    ).execute({})
+    assert staged["rows_loaded"] > 0
+    assert project.scalar("SELECT COUNT(*) FROM staging_events") == staged["rows_loaded"]
+    assert project.scalar("SELECT to_regclass('songplays') IS NOT NULL")  # every declared table
 
 
 def test_unchanged_ddl_is_not_rerun(make_project, source: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from sparkify.config import Config, load_config
-from sparkify.project import open_warehouse
+from sparkify.project import ensure_tables, open_warehouse
 from sparkify.warehouse import Warehouse
 
 
@@ -33,3 +33,12 @@ class WarehouseOperator(BaseOperator):
     def warehouse(self) -> Warehouse:
         """The adapter of the configured warehouse connection."""
         return open_warehouse(self.config)
+
+    def ensure_declared_tables(self) -> None:
+        """Create the config's tables when their declared DDL changed (else one query).
+
+        Every task that writes tables calls it first, so a table added to config.json works
+        whichever DAG or task runs first, and no run needs a setup task of its own.
+        """
+        if ensure_tables(self.config, self.warehouse):
+            self.log.info("schema %s: tables ensured (declared DDL changed)", self.config.warehouse.schema)

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from sparkify.operators.base import WarehouseOperator
-from sparkify.project import ensure_tables
 
 
 class EnsureSchemaOperator(WarehouseOperator):
     """Run every sql/ddl file (CREATE ... IF NOT EXISTS) when the declared DDL changed.
 
-    A fresh warehouse needs no setup step; an unchanged one costs a single query.
+    A fresh warehouse needs no setup step; an unchanged one costs a single query. The DAGs do
+    not need it (every writing task ensures the tables itself); it is the one-call setup for
+    scripts and tests.
     """
 
     ui_color = "#d6eaf8"
 
     def execute(self, context: Any) -> None:
-        ran = ensure_tables(self.config, self.warehouse)
-        self.log.info("schema %s: %s", self.config.warehouse.schema, "tables ensured" if ran else "DDL unchanged")
+        self.ensure_declared_tables()

@@ -9,7 +9,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from sparkify.config import Config
 from sparkify.operators.base import WarehouseOperator
 from sparkify.partitions import is_manual_run, validate_partition_key
-from sparkify.project import ensure_tables, model_context
+from sparkify.project import model_context
 from sparkify.sqlfiles import render
 
 
@@ -49,10 +49,8 @@ class LoadFactOperator(WarehouseOperator):
         validate_partition_key(self.partition_key)
         if is_manual_run(context):
             self._require_staged(config, warehouse)
-        # The transform writes the fact, the dimensions and dq_results: it ensures their tables
-        # itself, so a table added to config.json works whichever DAG runs first.
-        if ensure_tables(config, warehouse):
-            self.log.info("schema %s: tables ensured (declared DDL changed)", config.warehouse.schema)
+        # The transform writes the fact, the dimensions and dq_results: it ensures their tables.
+        self.ensure_declared_tables()
         select_sql = self.model_sql()
         with warehouse.failing_fast(f"load of {fact.name} from sql/{fact.sql}"):
             rows = warehouse.replace_partition_from_select(

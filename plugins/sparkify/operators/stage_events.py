@@ -33,6 +33,7 @@ class StageEventsOperator(WarehouseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         config = self.config
+        self.ensure_declared_tables()
         staged = self.warehouse.stage_events(config, self.partition_key)
         failure = quarantine_failure(
             self.partition_key,

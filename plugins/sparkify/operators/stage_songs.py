@@ -17,6 +17,7 @@ class StageSongsOperator(WarehouseOperator):
     ui_color = "#fdebd0"
 
     def execute(self, context: Any) -> dict[str, Any]:
+        self.ensure_declared_tables()
         result = self.warehouse.stage_songs(self.config)
         self.log.info(
             "song catalogue: %d object(s) listed, %d new or changed, %d rows loaded, %d rejected",
