@@ -25,10 +25,14 @@ start=$(date +%s)
 "$UV" pip install --quiet --python "$tmp/venv/bin/python" -r requirements.txt
 # Not editable, no build isolation (setuptools is in the runtime lock): a wheel built from a copy
 # of what pyproject packages (setuptools writes build/ next to the sources, not in the checkout).
-mkdir -p "$tmp/src/scripts"
+# The package folders come from pyproject's package-dir, so a new one is copied too.
+mkdir -p "$tmp/src"
 cp pyproject.toml "$tmp/src/"
-cp -r plugins "$tmp/src/plugins"
-cp -r scripts/sparkify_stack "$tmp/src/scripts/sparkify_stack"
+"$REPO/.venv/bin/python" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["tool"]["setuptools"]["package-dir"].values()))' |
+    while read -r folder; do
+        mkdir -p "$tmp/src/$(dirname "$folder")"
+        cp -r "$folder" "$tmp/src/$folder"
+    done
 "$UV" pip install --quiet --python "$tmp/venv/bin/python" --no-build-isolation --no-deps "$tmp/src"
 echo "check_runtime_lock.sh: installed requirements.txt and the project into $tmp/venv in $(($(date +%s) - start)) s" >&2
 

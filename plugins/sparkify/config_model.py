@@ -85,17 +85,19 @@ def config_key(
     json: str | None = None,
     read: Callable[[Any], Any] | None = None,
     default: Any = MISSING,
+    **options: Any,
 ) -> Any:
     """Declare a dataclass field as a key of config.json.
 
     schema: its JSON Schema, or the name of a DEFS entry. json: its name in config.json when it
     differs from the field's. read: how the validated JSON value becomes the field's value
-    (default: the value as is). A field with a default is optional in config.json.
+    (default: the value as is). A field with a default is optional in config.json. options:
+    the other arguments of dataclasses.field (hash=False for a dict value).
     """
     metadata = {"schema": ref(schema) if isinstance(schema, str) else dict(schema), "json": json, "read": read}
-    if default is MISSING:
-        return field(metadata=metadata)
-    return field(default=default, metadata=metadata)
+    if default is not MISSING:
+        options["default"] = default
+    return field(metadata=metadata, **options)
 
 
 def _keys(cls: type) -> list[tuple[str, Any]]:
@@ -245,10 +247,8 @@ class WarehouseConfig:
 
     conn_id: str = config_key("conn_id")
     schema: str = config_key("identifier")
-    redshift_copy: dict[str, Any] | None = field(
-        default=None,
-        hash=False,
-        metadata={"schema": REDSHIFT_COPY_SCHEMA, "json": None, "read": copy.deepcopy},
+    redshift_copy: dict[str, Any] | None = config_key(
+        REDSHIFT_COPY_SCHEMA, read=copy.deepcopy, default=None, hash=False
     )
 
 
@@ -367,7 +367,7 @@ class Config:
         {"type": "array", "minItems": 1, "items": ref("dimension")}, read=read_dimensions
     )
     checks: tuple[CheckConfig, ...] = config_key({"type": "array", "items": ref("check")}, read=read_checks)
-    path: Path = Path()
+    path: Path
     #: Directory the ``sql`` paths were validated against (SQL_DIR unless overridden).
     sql_dir: Path = SQL_DIR
     quality: QualityConfig = section(QualityConfig, default=QualityConfig())

@@ -53,6 +53,11 @@ def model_context(config: Config, warehouse: Warehouse, this: str | None = None)
     return context
 
 
+def render_for(config: Config, warehouse: Warehouse, table: str, relative_path: str, **extra: str) -> str:
+    """sql/<relative_path> rendered for one table: `this` is that table, every table is named."""
+    return render(relative_path, **model_context(config, warehouse, table), **extra)
+
+
 def index_statements(config: Config, warehouse: Warehouse) -> list[str]:
     """CREATE INDEX IF NOT EXISTS from sql/ddl/indexes/<table>.sql, for the tables that have one.
 
@@ -62,15 +67,14 @@ def index_statements(config: Config, warehouse: Warehouse) -> list[str]:
     statements = []
     for name in all_tables(config):
         if (SQL_DIR / "ddl" / "indexes" / f"{name}.sql").is_file():
-            context = model_context(config, warehouse, name)
             index_name = quote_ident(f"{name}_partition_key_idx")
-            statements.append(render(f"ddl/indexes/{name}.sql", index_name=index_name, **context))
+            statements.append(render_for(config, warehouse, name, f"ddl/indexes/{name}.sql", index_name=index_name))
     return statements
 
 
 def ddl_statements(config: Config, warehouse: Warehouse) -> list[str]:
     """CREATE TABLE IF NOT EXISTS for every table, from sql/ddl/<table>.sql."""
-    return [render(f"ddl/{name}.sql", **model_context(config, warehouse, name)) for name in all_tables(config)]
+    return [render_for(config, warehouse, name, f"ddl/{name}.sql") for name in all_tables(config)]
 
 
 def ensure_tables(config: Config, warehouse: Warehouse) -> bool:

@@ -84,7 +84,7 @@ def build_check_sql(
     if "column" in params:
         context["column"] = quote_ident(params["column"])
     extra_context, extra_binds = kind.template_context(
-        TemplateInput(this=this, params=params, tables=tables, partition_key=partition_key, now=now, render=render)
+        TemplateInput(this=this, params=params, tables=tables, partition_key=partition_key, now=now)
     )
     context.update(extra_context)
     binds.update(extra_binds)

@@ -258,6 +258,12 @@ def poll(
         time.sleep(poll_every)
 
 
+def active_backfills(dag_id: str) -> list[dict[str, Any]]:
+    """The backfills of ``dag_id`` still in progress (completed_at unset)."""
+    query = urllib.parse.urlencode({"dag_id": dag_id, "limit": 100})
+    return [b for b in airflow_api.api("GET", f"/api/v2/backfills?{query}")["backfills"] if not b.get("completed_at")]
+
+
 def wait_backfill_idle(dag_id: str, timeout: float, interval: float, say: Callable[[str], None]) -> int:
     """Wait until ``dag_id`` has no backfill in progress (completed_at unset); 0, or 2 on timeout.
 
@@ -266,9 +272,7 @@ def wait_backfill_idle(dag_id: str, timeout: float, interval: float, say: Callab
     deadline = time.monotonic() + timeout
     last_print = 0.0
     while True:
-        query = urllib.parse.urlencode({"dag_id": dag_id, "limit": 100})
-        backfills = airflow_api.api("GET", f"/api/v2/backfills?{query}")["backfills"]
-        active = [b for b in backfills if not b.get("completed_at")]
+        active = active_backfills(dag_id)
         if not active:
             return 0
         if time.monotonic() >= deadline:

@@ -26,6 +26,7 @@ import psycopg
 import pytest
 
 from sparkify.config import REPO_ROOT
+from sparkify_stack import airflow_api, runwatch
 
 pytestmark = pytest.mark.e2e
 SCRIPTS = REPO_ROOT / "scripts"
@@ -38,12 +39,6 @@ TERMINAL = {"success", "failed"}
 def server_time(value: str) -> dt.datetime:
     """A timestamp from the REST API (the server's clock) as an aware datetime."""
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _api() -> ModuleType:
-    from sparkify_stack import airflow_api
-
-    return airflow_api
 
 
 @dataclass
@@ -63,18 +58,11 @@ class Stack:
     def create_backfill(self, dag_id: str, from_date: str, to_date: str, *options: str) -> str:
         """`airflow backfill create` once no earlier backfill of dag_id is in progress: Airflow runs
         one backfill per DAG and marks a finished one complete only on a later scheduler pass."""
-        deadline = time.monotonic() + 300
-        while self.active_backfills(dag_id):
-            if time.monotonic() > deadline:
-                pytest.fail(f"an earlier backfill of {dag_id} is still in progress: {self.active_backfills(dag_id)}")
-            time.sleep(2)
+        if runwatch.wait_backfill_idle(dag_id, 300, 2.0, print):
+            pytest.fail(f"an earlier backfill of {dag_id} is still in progress: {runwatch.active_backfills(dag_id)}")
         return self.airflow(
             "backfill", "create", "--dag-id", dag_id, "--from-date", from_date, "--to-date", to_date, *options
         )
-
-    def active_backfills(self, dag_id: str) -> list[dict[str, Any]]:
-        query = f"/api/v2/backfills?dag_id={dag_id}&limit=100"
-        return [b for b in self.api.api("GET", query)["backfills"] if not b.get("completed_at")]
 
     def wait_for_runs(
         self, dag_id: str, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 420
@@ -183,10 +171,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, generator: ModuleType) -> It
     os.environ.update(env)  # inherited by the Airflow processes and the airflow CLI calls
     try:
         subprocess.run([str(SCRIPTS / "airflow.sh"), "start"], check=True, timeout=400)
-        api = _api()
-        api.wait_for_dag("sparkify_staging", timeout=180)
-        api.wait_for_dag("sparkify_transform", timeout=180)
-        yield Stack(api, schema, warehouse_url, counts)
+        airflow_api.wait_for_dag("sparkify_staging", timeout=180)
+        airflow_api.wait_for_dag("sparkify_transform", timeout=180)
+        yield Stack(airflow_api, schema, warehouse_url, counts)
     finally:
         subprocess.run([str(SCRIPTS / "airflow.sh"), "stop"], check=False, timeout=120)
         for key in env:
@@ -207,7 +194,7 @@ def _stack_left_usable(request: pytest.FixtureRequest) -> Iterator[None]:
     if subprocess.run([str(SCRIPTS / "airflow.sh"), "status"], capture_output=True, check=False).returncode:
         subprocess.run([str(SCRIPTS / "airflow.sh"), "recover"], check=False, timeout=900)
     for dag_id in ("sparkify_staging", "sparkify_transform"):
-        for backfill in stack.active_backfills(dag_id):
+        for backfill in runwatch.active_backfills(dag_id):
             try:
                 stack.api.api("PUT", f"/api/v2/backfills/{backfill['id']}/cancel")
             except stack.api.AirflowApiError as error:

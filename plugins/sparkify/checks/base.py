@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from sparkify.sqlfiles import render
+
 #: Keys of a check that judge its failing rows instead of severity, in the order they are tried.
 THRESHOLD_KEYS = ("error_if", "warn_if")
 #: Keys every check has; the rest of a check's keys are its type's parameters.
@@ -67,7 +69,12 @@ class TemplateInput:
     tables: Mapping[str, str]
     partition_key: str | None
     now: dt.datetime | None
-    render: Callable[..., str]
+
+    def embedded_query(self, relative_path: str) -> tuple[str, dict[str, Any]]:
+        """(query, binds) of a query in an sql/ file, rendered with the tables and ready to embed
+        as a subquery; it binds the partition key when it uses one."""
+        query = subquery(render(relative_path, **self.tables, this=self.this))
+        return query, ({"partition_key": self.partition_key} if "%(partition_key)s" in query else {})
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sparkify.checks.base import CheckType, ConfigContext, TemplateInput, subquery
+from sparkify.checks.base import CheckType, ConfigContext, TemplateInput
 
 
 class CustomSql(CheckType):
@@ -17,8 +17,7 @@ class CustomSql(CheckType):
     required = ("sql",)
 
     def template_context(self, given: TemplateInput) -> tuple[dict[str, Any], dict[str, Any]]:
-        query = subquery(given.render(given.params["sql"], **given.tables, this=given.this))
-        binds = {"partition_key": given.partition_key} if "%(partition_key)s" in query else {}
+        query, binds = given.embedded_query(given.params["sql"])
         return {"query": query}, binds
 
     def config_problems(self, check: Mapping[str, Any], where: str, context: ConfigContext) -> list[str]:

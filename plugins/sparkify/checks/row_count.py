@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sparkify.checks.base import CheckType, ConfigContext, Measured, TemplateInput, Verdict, number, subquery
+from sparkify.checks.base import CheckType, ConfigContext, Measured, TemplateInput, Verdict, number
 
 
 class RowCount(CheckType):
@@ -37,8 +37,7 @@ class RowCount(CheckType):
         expected_sql = given.params.get("expected_sql")
         if not expected_sql:
             return {"expected_query": None}, {}
-        query = subquery(given.render(expected_sql, **given.tables, this=given.this))
-        binds = {"partition_key": given.partition_key} if "%(partition_key)s" in query else {}
+        query, binds = given.embedded_query(expected_sql)
         return {"expected_query": query}, binds
 
     def judge(self, measured: Measured, params: Mapping[str, Any]) -> Verdict:

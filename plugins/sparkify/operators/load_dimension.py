@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sparkify.operators.base import WarehouseOperator
-from sparkify.project import model_context
-from sparkify.sqlfiles import render
+from sparkify.project import render_for
 
 
 class LoadDimensionOperator(WarehouseOperator):
@@ -46,7 +45,7 @@ class LoadDimensionOperator(WarehouseOperator):
 
     def model_sql(self) -> str:
         """The dimension model's SELECT, as this task runs it (also rendered into ``select_sql``)."""
-        return render(self.sql, **model_context(self.config, self.warehouse, self.name))
+        return render_for(self.config, self.warehouse, self.name, self.sql)
 
     def execute(self, context: Any) -> int:
         warehouse = self.warehouse

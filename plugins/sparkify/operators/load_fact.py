@@ -9,7 +9,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from sparkify.config import Config
 from sparkify.operators.base import WarehouseOperator
 from sparkify.partitions import is_manual_run, validate_partition_key
-from sparkify.project import model_context
+from sparkify.project import render_for
 from sparkify.sqlfiles import render
 
 
@@ -41,7 +41,7 @@ class LoadFactOperator(WarehouseOperator):
 
     def model_sql(self) -> str:
         """The fact model's SELECT, as this task runs it (also rendered into ``select_sql``)."""
-        return render(self.config.fact.sql, **model_context(self.config, self.warehouse, self.config.fact.name))
+        return render_for(self.config, self.warehouse, self.config.fact.name, self.config.fact.sql)
 
     def execute(self, context: Any) -> int:
         config, warehouse = self.config, self.warehouse
