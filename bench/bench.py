@@ -316,7 +316,12 @@ class Pipeline:
         self.config = load_config(config)
         self.ops = (StageEventsOperator, LoadFactOperator, LoadDimensionOperator, DataQualityCheckOperator)
         EnsureSchemaOperator(task_id="ensure_schema", config_path=self.path).execute({})
-        StageSongsOperator(task_id="stage_songs", config_path=self.path).execute({})
+        self.songs_operator = StageSongsOperator
+        self.stage_songs()
+
+    def stage_songs(self) -> dict[str, Any]:
+        """Stage the new or changed song objects (the staging DAG's stage_songs task)."""
+        return self.songs_operator(task_id="stage_songs", config_path=self.path).execute({})
 
     def stage(self, key: str) -> float:
         start = time.perf_counter()
@@ -485,6 +490,100 @@ def bench_growth(args: argparse.Namespace, results: Measurements, work: Path) ->
     return timeline
 
 
+# --------------------------------------------------------------------------- 3. catalogue size
+
+
+def write_catalogue(root: Path, songs: int, per_file: int = 1000, start: int = 0) -> int:
+    """Extra catalogue songs (never played) as JSON-lines files of per_file songs; returns files written.
+
+    Titles, artists and durations are all distinct from the played songs, so the extra songs
+    only make the catalogue bigger; 2,000 artists per 100,000 songs, as in a real catalogue.
+    """
+    files = 0
+    for first in range(start, start + songs, per_file):
+        path = root / "song_data" / "Z" / f"catalogue-{first:08d}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="ascii") as handle:
+            for i in range(first, min(first + per_file, start + songs)):
+                artist = i // 50
+                handle.write(json.dumps({
+                    "num_songs": 1, "artist_id": f"ARZ{artist:015d}", "artist_latitude": None,
+                    "artist_longitude": None, "artist_location": "", "artist_name": f"Catalogue artist {artist}",
+                    "song_id": f"SOZ{i:015d}", "title": f"Catalogue song {i}", "duration": 100 + (i % 997) / 7,
+                    "year": 2000,
+                }) + "\n")  # fmt: skip
+        files += 1
+    return files
+
+
+def bench_catalogue(args: argparse.Namespace, results: Measurements, work: Path) -> None:
+    """Per-partition cost with a small and a large song catalogue (issue 14 item 5).
+
+    The same generated days (events matching the generated songs) are staged and transformed
+    with the generated catalogue alone, and again after args.catalogue_songs extra songs were
+    staged: the per-partition transform (fact + dimensions) and checks must not grow with the
+    catalogue. Then the same new song files are staged into each: what that costs follows the
+    new files, plus the listing and manifest read, which follow the number of song objects.
+    """
+    gen = load_generator()
+    first = DAY0
+    days = [first + dt.timedelta(days=i) for i in range(args.catalogue_days)]
+    for label, extra in (("small", 0), ("large", args.catalogue_songs)):
+        root = work / f"catalogue-{label}"
+        gen.generate(root, days[0], days[-1], users=500, events_per_day=args.catalogue_events_per_day,
+                     songs=1000, match_share=0.5, seed=11)  # fmt: skip
+        t0 = time.perf_counter()
+        files = write_catalogue(root, extra) if extra else 0
+        results.add("catalogue", f"{label}_generate_s", time.perf_counter() - t0, "s", f"{extra} extra songs")
+        schema = f"bench_catalogue_{label}"
+        with psycopg.connect(args.url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        t0 = time.perf_counter()
+        pipeline = Pipeline(write_config(work / f"catalogue-{label}.json", schema, root))
+        results.add("catalogue", f"{label}_initial_songs_stage_s", time.perf_counter() - t0, "s",
+                    f"{1000 + extra} songs in {files + 1000} objects")  # fmt: skip
+        with psycopg.connect(args.url) as conn:
+            songs = conn.execute(f"SELECT count(*) FROM {schema}.staging_songs").fetchone()[0]
+        results.add("catalogue", f"{label}_catalogue_songs", songs, "rows")
+        transform, checks, staging = [], [], []
+        for i, day in enumerate(days):
+            key = day.isoformat()
+            staging.append(pipeline.stage(key))
+            transform.append(pipeline.transform(key))
+            checks.append(pipeline.checks(key))
+            if i == 0:  # the first partition merges the whole catalogue into songs and artists
+                results.add("catalogue", f"{label}_first_partition_transform_s", transform[-1], "s",
+                            "includes merging every staged song and artist once")  # fmt: skip
+        for name, values in (("stage", staging[1:]), ("transform", transform[1:]), ("checks", checks[1:])):
+            results.add("catalogue", f"{label}_{name}_median_s", statistics.median(values), "s",
+                        f"median of partitions 2-{len(days)}")  # fmt: skip
+        # New song files into an existing catalogue: the batch's own work plus listing the objects.
+        new_root = root / "song_data" / "N"
+        for i in range(args.catalogue_new_files):
+            path = new_root / f"new-{i:05d}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({
+                "num_songs": 1, "artist_id": f"ARNEW{i % 10:011d}", "artist_latitude": None, "artist_longitude": None,
+                "artist_location": "", "artist_name": f"New artist {i % 10}", "song_id": f"SONEW{i:011d}",
+                "title": f"New song {i}", "duration": 180.0 + i, "year": 2019}) + "\n")  # fmt: skip
+        t0 = time.perf_counter()
+        staged = pipeline.stage_songs()
+        results.add("catalogue", f"{label}_stage_new_songs_s", time.perf_counter() - t0, "s",
+                    f"{staged['objects_loaded']} new of {staged['objects_listed']} listed objects")  # fmt: skip
+        t0 = time.perf_counter()
+        pipeline.transform(days[-1].isoformat())
+        results.add("catalogue", f"{label}_transform_after_new_songs_s", time.perf_counter() - t0, "s",
+                    "merges the new songs and their artists")  # fmt: skip
+        with psycopg.connect(args.url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    for name in ("transform", "checks", "stage", "stage_new_songs"):
+        suffix = "" if name == "stage_new_songs" else "_median"
+        small = results.get("catalogue", f"small_{name}{suffix}_s")
+        large = results.get("catalogue", f"large_{name}{suffix}_s")
+        note = "target <= 1.25" if name in ("transform", "checks") else ""
+        results.add("catalogue", f"{name}_large_over_small", large / small, "x", note)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=os.environ.get("SPARKIFY_WAREHOUSE_URL"))
@@ -495,7 +594,11 @@ def main() -> int:
     parser.add_argument("--window", type=int, default=30, help="first/last partitions measured")
     parser.add_argument("--events-per-day", type=int, default=20_000)
     parser.add_argument("--full", action="store_true", help="stage + transform every day (no cloning)")
-    parser.add_argument("--sections", default="throughput,growth")
+    parser.add_argument("--sections", default="throughput,growth,catalogue")
+    parser.add_argument("--catalogue-songs", type=int, default=1_000_000, help="extra songs of the large catalogue")
+    parser.add_argument("--catalogue-days", type=int, default=6, help="partitions per catalogue size")
+    parser.add_argument("--catalogue-events-per-day", type=int, default=2_000)
+    parser.add_argument("--catalogue-new-files", type=int, default=100, help="song files added to each catalogue")
     parser.add_argument(
         "--airflow-report", help="directory holding airflow.md from bench/airflow_overhead.py (default: newest)"
     )
@@ -515,9 +618,12 @@ def main() -> int:
             bench_throughput(args, results, args.work)
         if "growth" in sections:
             timeline = bench_growth(args, results, args.work)
+        if "catalogue" in sections:
+            bench_catalogue(args, results, args.work)
     finally:
         if not args.keep_data:
-            subprocess.run(["rm", "-rf", str(args.work / "throughput"), str(args.work / "growth")], check=False)
+            data = [args.work / "throughput", args.work / "growth", *args.work.glob("catalogue-*")]
+            subprocess.run(["rm", "-rf", *(str(p) for p in data)], check=False)
     results.add("run", "wall_time", time.perf_counter() - started, "s")
     results.add("run", "full", float(args.full), "bool", "growth: every day staged + transformed")
     results.add("run", "command", 0.0, "", f"python bench/bench.py {' '.join(sys.argv[1:])}".strip())

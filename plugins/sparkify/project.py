@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 MANIFEST_TABLE = "load_manifest"
 REJECTED_TABLE = "rejected_lines"
+#: The catalogue's match key -> winning song (sql/ddl/song_lookup.sql), kept by song staging.
+SONG_LOOKUP_TABLE = "song_lookup"
+#: Temporary table of one song-staging transaction (sql/staging/song_changes_table.sql).
+SONG_CHANGES_TABLE = "_song_changes"
 #: Append-only audit log of data-quality results (not part of the idempotency contract).
 RESULTS_TABLE = "dq_results"
 #: Airflow pool of every task that writes to the warehouse (scripts/airflow.sh creates it): caps
@@ -41,8 +45,8 @@ def open_warehouse(config: Config) -> Warehouse:
 
 
 def all_tables(config: Config) -> list[str]:
-    """Every table the pipeline owns: bookkeeping, staging, fact and dimensions."""
-    return [MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, *config.table_names()]
+    """Every table the pipeline owns: bookkeeping, staging (and its song lookup), fact and dimensions."""
+    return [MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, SONG_LOOKUP_TABLE, *config.table_names()]
 
 
 def model_context(config: Config, warehouse: Warehouse, this: str | None = None) -> dict[str, str]:
@@ -53,22 +57,29 @@ def model_context(config: Config, warehouse: Warehouse, this: str | None = None)
     return context
 
 
-def render_for(config: Config, warehouse: Warehouse, table: str, relative_path: str, **extra: str) -> str:
+def render_for(config: Config, warehouse: Warehouse, table: str, relative_path: str, **extra: Any) -> str:
     """sql/<relative_path> rendered for one table: `this` is that table, every table is named."""
     return render(relative_path, **model_context(config, warehouse, table), **extra)
 
 
 def index_statements(config: Config, warehouse: Warehouse) -> list[str]:
-    """CREATE INDEX IF NOT EXISTS from sql/ddl/indexes/<table>.sql, for the tables that have one.
+    """CREATE INDEX IF NOT EXISTS from sql/ddl/indexes/<table>.sql (';'-separated), where the warehouse has indexes.
 
-    Why: per-partition statements on tables keyed by something else (songplays by
-    songplay_id) would scan the whole table, so a partition's cost would grow with history.
+    Why: per-partition statements on tables keyed by something else (songplays by songplay_id)
+    and song staging's per-batch maintenance would scan whole tables, so their cost would grow
+    with history or with the catalogue. ``index_name('col')`` in a file names an index
+    ``<table>_<col>_idx``. Redshift has no indexes (sort keys instead): nothing to create there.
     """
+    if not warehouse.supports_indexes:
+        return []
     statements = []
     for name in all_tables(config):
         if (SQL_DIR / "ddl" / "indexes" / f"{name}.sql").is_file():
-            index_name = quote_ident(f"{name}_partition_key_idx")
-            statements.append(render_for(config, warehouse, name, f"ddl/indexes/{name}.sql", index_name=index_name))
+            text = render_for(
+                config, warehouse, name, f"ddl/indexes/{name}.sql",
+                index_name=lambda column, table=name: quote_ident(f"{table}_{column}_idx"),
+            )
+            statements.extend(s.strip() for s in text.split(";") if s.strip())
     return statements
 
 

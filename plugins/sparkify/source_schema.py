@@ -92,3 +92,8 @@ EVENT_COLUMNS: tuple[str, ...] = (
     *EVENT_DERIVED_COLUMNS,
 )
 SONG_COLUMNS: tuple[str, ...] = (*LINEAGE_COLUMNS, *(field.column for field in SONG_FIELDS))
+#: staging_songs column numbering the song-staging batch that wrote (or touched) a row; set by the
+#: warehouse when it stores a batch (sparkify.warehouse.base.SongCatalogueChanges), not by the parser.
+LOAD_SEQ_COLUMN = "load_seq"
+#: Columns of staging_songs: the parsed record, then its batch.
+SONG_TABLE_COLUMNS: tuple[str, ...] = (*SONG_COLUMNS, LOAD_SEQ_COLUMN)

@@ -3,5 +3,8 @@ CREATE TABLE IF NOT EXISTS {{ this }} (
     source_key  VARCHAR(1024) NOT NULL PRIMARY KEY,
     version     VARCHAR(256)  NOT NULL,
     rows_loaded INTEGER       NOT NULL,
-    rejected    INTEGER       NOT NULL
+    rejected    INTEGER       NOT NULL,
+    -- The song-staging batch that staged this version (numbers batches even after their rows
+    -- were replaced: the next batch is the highest here + 1).
+    load_seq    BIGINT        NOT NULL
 )

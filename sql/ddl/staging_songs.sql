@@ -12,5 +12,8 @@ CREATE TABLE IF NOT EXISTS {{ this }} (
     title            VARCHAR(1024)    NOT NULL,
     duration         DOUBLE PRECISION,
     year             INTEGER,
+    -- The song-staging batch that wrote this row, or last touched it because a row sharing its
+    -- song_id or artist_id was replaced: the songs and artists models merge only what changed.
+    load_seq         BIGINT           NOT NULL,
     PRIMARY KEY (source_key, line_number)
 )

@@ -1,10 +1,13 @@
+{% from 'macros/song_match.sql' import song_match_key %}
 -- Songplays of one partition: every NextSong event of a logged-in user (user_id '' = logged out).
 -- Logs are delivered at least once: events sharing the identity (user, session, item, ts) are one
 -- songplay. Exact duplicates collapse; duplicates whose content differs keep the first by their
 -- content (so the result never depends on file or line order) and are reported by the warn check
 -- staging_events_conflicting_duplicates.
 -- Songs match on repaired title + artist name + duration to 3 decimals; when the catalogue holds
--- several candidates the smallest song_id wins, so the result never depends on load order.
+-- several candidates the smallest song_id wins, so the result never depends on load order. The
+-- winner per key is kept in song_lookup by song staging: one index probe per event, whatever the
+-- catalogue's size.
 -- Staging rejects durations outside [0, 1e6] s, so the NUMERIC(18, 5) casts cannot overflow.
 WITH events AS (
     SELECT partition_key, user_id, session_id, item_in_session, ts, level,
@@ -17,19 +20,6 @@ WITH events AS (
     WHERE partition_key = %(partition_key)s
       AND page = 'NextSong'
       AND user_id <> ''
-),
-catalogue AS (
-    SELECT song_id, artist_id, title, artist_name, duration_3
-    FROM (
-        SELECT song_id, artist_id, title, artist_name,
-               ROUND(CAST(duration AS NUMERIC(18, 5)), 3) AS duration_3,
-               ROW_NUMBER() OVER (
-                   PARTITION BY title, artist_name, ROUND(CAST(duration AS NUMERIC(18, 5)), 3)
-                   ORDER BY song_id, artist_id
-               ) AS rn
-        FROM {{ staging_songs }}
-    ) ranked
-    WHERE rn = 1
 )
 SELECT
     MD5(e.user_id || '|' || CAST(e.session_id AS VARCHAR) || '|'
@@ -44,8 +34,6 @@ SELECT
     e.location,
     TRIM(BOTH '"' FROM e.user_agent) AS user_agent
 FROM events e
-LEFT JOIN catalogue c
-       ON c.title = e.song_clean
-      AND c.artist_name = e.artist_clean
-      AND c.duration_3 = ROUND(CAST(e.length AS NUMERIC(18, 5)), 3)
+LEFT JOIN {{ song_lookup }} c
+       ON c.match_key = {{ song_match_key('e.song_clean', 'e.artist_clean', 'e.length') }}
 WHERE e.duplicate_rank = 1

@@ -19,8 +19,8 @@ from sparkify.source_schema import (
     EVENT_FIELDS,
     EVENT_LINEAGE_COLUMNS,
     LINEAGE_COLUMNS,
-    SONG_COLUMNS,
     SONG_FIELDS,
+    SONG_TABLE_COLUMNS,
 )
 from sparkify.warehouse.redshift_sql import EVENT_JSON_FIELDS, SONG_JSON_FIELDS, build_jsonpaths
 
@@ -58,7 +58,7 @@ def test_staging_events_ddl_is_the_declared_schema() -> None:
 
 def test_staging_songs_ddl_is_the_declared_schema() -> None:
     columns = ddl("staging_songs")
-    assert list(columns) == list(SONG_COLUMNS)
+    assert list(columns) == list(SONG_TABLE_COLUMNS)
     for field in SONG_FIELDS:
         kind, size, not_null = columns[field.column]
         assert kind == expected_type(field.kind), field

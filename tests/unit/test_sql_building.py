@@ -19,8 +19,17 @@ from sqlglot import exp
 from sparkify.checks import CHECK_TYPES
 from sparkify.config import LOAD_MODES, REPO_ROOT, SQL_DIR, Config, ConfigError, load_config
 from sparkify.parsing import EVENT_COLUMNS, REJECT_COLUMNS, SONG_COLUMNS
-from sparkify.project import MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, all_tables, ddl_statements, model_context
+from sparkify.project import (
+    MANIFEST_TABLE,
+    REJECTED_TABLE,
+    RESULTS_TABLE,
+    SONG_LOOKUP_TABLE,
+    all_tables,
+    ddl_statements,
+    model_context,
+)
 from sparkify.quality import CheckQuery, Verdict, build_check_sql, judge, needs_rows_checked
+from sparkify.source_schema import SONG_TABLE_COLUMNS
 from sparkify.sqlfiles import qualified, quote_ident, render
 from sparkify.warehouse.sql import build_copy_sql, build_delete_partition_sql, build_upsert_sql
 
@@ -423,6 +432,7 @@ class TestProject:
             MANIFEST_TABLE,
             REJECTED_TABLE,
             RESULTS_TABLE,
+            SONG_LOOKUP_TABLE,
             "staging_events",
             "staging_songs",
             "songplays",
@@ -452,9 +462,9 @@ class TestProject:
         # The staging operators COPY rows in EVENT_COLUMNS / SONG_COLUMNS / REJECT_COLUMNS order.
         creates = create_statements(config)
         assert column_names(creates[config.staging.events_table]) == list(EVENT_COLUMNS)
-        assert column_names(creates[config.staging.songs_table]) == list(SONG_COLUMNS)
+        assert column_names(creates[config.staging.songs_table]) == list(SONG_TABLE_COLUMNS)
         assert column_names(creates[REJECTED_TABLE]) == list(REJECT_COLUMNS)
-        assert column_names(creates[MANIFEST_TABLE]) == ["source_key", "version", "rows_loaded", "rejected"]
+        assert column_names(creates[MANIFEST_TABLE]) == ["source_key", "version", "rows_loaded", "rejected", "load_seq"]
 
     def test_marts_render_valid_sql_with_table_columns(self, config: Config) -> None:
         creates = create_statements(config)

@@ -11,10 +11,12 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from sparkify.project import MANIFEST_TABLE, SONG_CHANGES_TABLE, SONG_LOOKUP_TABLE
 from sparkify.sqlfiles import qualified, quote_ident, render
 
 if TYPE_CHECKING:
@@ -77,6 +79,8 @@ class Warehouse(ABC):
     """
 
     schema: str
+    #: Whether the warehouse has secondary indexes (sql/ddl/indexes); Redshift has sort keys instead.
+    supports_indexes: bool = True
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[Any]:
@@ -243,3 +247,54 @@ class Warehouse(ABC):
         values = ", ".join(f"%({c})s" for c in row)
         with self.transaction() as cursor:
             cursor.execute(f"INSERT INTO {self.table(table)} ({columns}) VALUES ({values})", row)
+
+
+@dataclass
+class SongCatalogueChanges:
+    """One song-staging transaction's changes, carried into what depends on the catalogue.
+
+    Why: the songplays model matches every event against the catalogue and the songs and artists
+    models merge it; done over the whole catalogue they cost O(catalogue) for every partition.
+    Instead each batch gets a load_seq, records the rows it removes and adds, and before commit
+    (:meth:`apply`) gives rows sharing a removed row's song or artist its load_seq (the winning
+    record may have changed) and recomputes song_lookup for the match keys it touched. Both
+    adapters run it with the SQL in sql/staging/, inside their batch transaction and its lock.
+    """
+
+    cursor: Any
+    context: dict[str, str]
+    load_seq: int
+
+    @classmethod
+    def begin(cls, warehouse: Warehouse, cursor: Any, table: str) -> SongCatalogueChanges:
+        """Create the batch's change table and take the next load_seq (the caller holds the table's lock)."""
+        context = {
+            "this": warehouse.table(table),
+            "song_lookup": warehouse.table(SONG_LOOKUP_TABLE),
+            "load_manifest": warehouse.table(MANIFEST_TABLE),
+            "song_changes": quote_ident(SONG_CHANGES_TABLE),
+        }
+        cursor.execute(render("staging/song_changes_table.sql", **context))
+        cursor.execute(render("staging/next_load_seq.sql", **context))
+        return cls(cursor, context, int(cursor.fetchone()[0]))
+
+    def record_removed(self, *, source_key: str | None = None, copied: str | None = None) -> None:
+        """Before a delete: note the rows of one object (source_key) or of the songs a COPY reloads (copied)."""
+        if source_key is not None:
+            self._record("source_key", {"source_key": source_key})
+        else:
+            self._record("copied_song", {}, copied=copied)
+
+    def apply(self) -> None:
+        """After the batch's rows are in: note them, touch what shares a removed row's keys, refresh song_lookup."""
+        self._record("load_seq", {"load_seq": self.load_seq})
+        for column in ("song_id", "artist_id"):  # the keys of the songs and artists models
+            self.cursor.execute(
+                render("staging/song_changes_touch.sql", column=quote_ident(column), **self.context),
+                {"load_seq": self.load_seq},
+            )
+        self.cursor.execute(render("staging/song_lookup_clear.sql", **self.context))
+        self.cursor.execute(render("staging/song_lookup_fill.sql", **self.context))
+
+    def _record(self, by: str, params: dict[str, Any], **extra: Any) -> None:
+        self.cursor.execute(render("staging/song_changes_record.sql", by=by, **extra, **self.context), params)

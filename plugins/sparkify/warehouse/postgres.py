@@ -15,10 +15,10 @@ import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
 from sparkify.config import Config
-from sparkify.source_schema import PARTITION_COLUMN
+from sparkify.source_schema import LOAD_SEQ_COLUMN, PARTITION_COLUMN
 from sparkify.sqlfiles import quote_ident, render
 from sparkify.staging import StagedPartition, stage_events_with_parser, stage_songs_with_parser
-from sparkify.warehouse.base import Warehouse, timeout_ms
+from sparkify.warehouse.base import SongCatalogueChanges, Warehouse, timeout_ms
 from sparkify.warehouse.sql import (
     build_copy_sql,
     build_delete_partition_sql,
@@ -222,32 +222,43 @@ class PostgresWarehouse(Warehouse):
         """Replace the rows of whole source objects and record them in the manifest, atomically.
 
         objects: (source_key, version, rows, rejected_rows). Used for the song catalogue, whose
-        unit of change is an object rather than a day.
+        unit of change is an object rather than a day. Objects already at their version when the
+        lock is granted are skipped (concurrent runs stage each object once, in one numbered batch).
+        The batch's rows carry its load_seq, and
+        song_lookup is recomputed for the match keys it removed or added (SongCatalogueChanges),
+        so the cost follows the batch, not the catalogue.
         """
         target, manifest, rejects = self.table(table), self.table(manifest_table), self.table(rejected_table)
         copied = 0
         with self.transaction() as cursor:
             self.lock(cursor, table)
+            cursor.execute(render("staging/loaded_versions_of.sql", this=manifest), {"keys": [o[0] for o in objects]})
+            staged = dict(cursor.fetchall())
+            objects = [o for o in objects if staged.get(o[0]) != o[1]]
+            if not objects:  # a concurrent run staged them while this one waited for the lock
+                return 0
+            changes = SongCatalogueChanges.begin(self, cursor, table)
             for key, version, rows, rejected in objects:
+                changes.record_removed(source_key=key)
                 cursor.execute(f"DELETE FROM {target} WHERE source_key = %s", (key,))
                 cursor.execute(f"DELETE FROM {rejects} WHERE source_key = %s", (key,))
                 cursor.execute(
-                    f"INSERT INTO {manifest} (source_key, version, rows_loaded, rejected) VALUES (%s, %s, %s, %s)"
-                    " ON CONFLICT (source_key) DO UPDATE SET version = EXCLUDED.version,"
-                    " rows_loaded = EXCLUDED.rows_loaded, rejected = EXCLUDED.rejected",
-                    (key, version, len(rows), len(rejected)),
+                    f"INSERT INTO {manifest} (source_key, version, rows_loaded, rejected, load_seq)"
+                    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (source_key) DO UPDATE SET version = EXCLUDED.version,"
+                    " rows_loaded = EXCLUDED.rows_loaded, rejected = EXCLUDED.rejected, load_seq = EXCLUDED.load_seq",
+                    (key, version, len(rows), len(rejected), changes.load_seq),
                 )
                 if rows:
-                    with cursor.copy(build_copy_sql(target, columns)) as copy:
+                    with cursor.copy(build_copy_sql(target, [*columns, LOAD_SEQ_COLUMN])) as copy:
                         for row in rows:
-                            copy.write_row(row)
+                            copy.write_row((*row, changes.load_seq))
                 if rejected:
                     with cursor.copy(build_copy_sql(rejects, reject_columns)) as copy:
                         for row in rejected:
                             copy.write_row(row)
                 copied += len(rows)
-        if objects:
-            self.analyze(table)
+            changes.apply()
+        self.analyze(table, copied)
         return copied
 
     def replace_partition_from_select(
@@ -257,12 +268,6 @@ class PostgresWarehouse(Warehouse):
         target = self.table(table)
         with self.transaction() as cursor:
             self.lock(cursor, f"{table}:{params['partition_key']}")
-            # The fact model joins a day of events to the deduplicated catalogue (a derived table,
-            # no index to probe): a hash join is right at every size, but a planner that estimates
-            # a not-yet-analysed partition at ~1 row picks a nested loop and the load slows down
-            # by orders of magnitude (bench/bench.py). Statistics are not refreshed after every load (see
-            # analyze), so the join method is pinned for this transaction instead.
-            cursor.execute("SET LOCAL enable_nestloop = off")
             cursor.execute(f"CREATE TEMP TABLE _model ON COMMIT DROP AS {select_sql}", params)
             columns = ", ".join(quote_ident(c) for c in self._columns_of(cursor, "_model"))
             cursor.execute(build_delete_partition_sql(target, partition_column), params)

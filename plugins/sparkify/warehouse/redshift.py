@@ -19,7 +19,7 @@ from sparkify.source_schema import PARTITION_COLUMN
 from sparkify.sources import S3Source, partition_objects, partition_prefix, source_for
 from sparkify.sqlfiles import quote_ident, render
 from sparkify.staging import StagedPartition
-from sparkify.warehouse.base import Warehouse, timeout_ms
+from sparkify.warehouse.base import SongCatalogueChanges, Warehouse, timeout_ms
 from sparkify.warehouse.redshift_sql import (
     EVENT_JSON_FIELDS,
     SONG_JSON_FIELDS,
@@ -51,6 +51,7 @@ class RedshiftWarehouse(Warehouse):
     """
 
     dialect = "redshift"
+    supports_indexes = False
 
     def __init__(self, conn_id: str, schema: str, options: CopyOptions, connect: Any = None) -> None:
         self.conn_id = conn_id
@@ -232,20 +233,27 @@ class RedshiftWarehouse(Warehouse):
         columns = [c for _, c in SONG_JSON_FIELDS]
         with self.transaction() as cursor:
             self.lock(cursor, table)
+            changes = SongCatalogueChanges.begin(self, cursor, table)
             cursor.execute(build_temp_like_sql(temp, target, columns))
             cursor.execute(
                 build_redshift_copy_sql(temp, columns, copy_manifest_uri, jsonpaths_uri, self.options, manifest=True)
             )
+            changes.record_removed(copied=temp)
             cursor.execute(build_delete_songs_sql(target, temp))
-            cursor.execute(build_insert_songs_sql(target, temp, SONG_JSON_FIELDS), {"source_key": copy_manifest_uri})
+            cursor.execute(
+                build_insert_songs_sql(target, temp, SONG_JSON_FIELDS),
+                {"source_key": copy_manifest_uri, "load_seq": changes.load_seq},
+            )
             loaded = int(cursor.rowcount)
             for key, version in objects:
                 cursor.execute(f"DELETE FROM {manifest} WHERE source_key = %(key)s", {"key": key})
                 cursor.execute(
-                    f"INSERT INTO {manifest} (source_key, version, rows_loaded, rejected)"
-                    " VALUES (%(key)s, %(version)s, 0, 0)",
-                    {"key": key, "version": version},
+                    f"INSERT INTO {manifest} (source_key, version, rows_loaded, rejected, load_seq)"
+                    " VALUES (%(key)s, %(version)s, 0, 0, %(load_seq)s)",
+                    {"key": key, "version": version, "load_seq": changes.load_seq},
                 )
+            changes.apply()
+            changes.apply()
             cursor.execute(f"DROP TABLE {temp}")
         return loaded
 

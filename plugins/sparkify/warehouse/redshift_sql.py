@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sparkify.source_schema import EVENT_FIELDS, SONG_FIELDS
+from sparkify.source_schema import EVENT_FIELDS, LOAD_SEQ_COLUMN, SONG_FIELDS
 from sparkify.sqlfiles import quote_ident
 from sparkify.warehouse.sql import upsert_updates
 
@@ -148,11 +148,11 @@ def build_copy_rejects_sql(rejected_table: str) -> str:
 def build_insert_songs_sql(table: str, temp: str, fields: Sequence[tuple[str, str]]) -> str:
     """Move COPYed song records into staging_songs; source_key is the batch's manifest object."""
     cols = [c for _, c in fields]
-    target = ["source_key", "line_number", *cols]
+    target = ["source_key", "line_number", *cols, LOAD_SEQ_COLUMN]
     return (
         f"INSERT INTO {table} ({', '.join(quote_ident(c) for c in target)})\n"
         f"SELECT %(source_key)s, ROW_NUMBER() OVER (ORDER BY song_id, artist_id, title),\n"
-        f"       {', '.join(quote_ident(c) for c in cols)}\n"
+        f"       {', '.join(quote_ident(c) for c in cols)}, %(load_seq)s\n"
         f"FROM {temp}"
     )
 

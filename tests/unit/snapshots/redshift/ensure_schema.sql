@@ -5,7 +5,10 @@ CREATE TABLE IF NOT EXISTS "sparkify"."load_manifest" (
     source_key  VARCHAR(1024) NOT NULL PRIMARY KEY,
     version     VARCHAR(256)  NOT NULL,
     rows_loaded INTEGER       NOT NULL,
-    rejected    INTEGER       NOT NULL
+    rejected    INTEGER       NOT NULL,
+    -- The song-staging batch that staged this version (numbers batches even after their rows
+    -- were replaced: the next batch is the highest here + 1).
+    load_seq    BIGINT        NOT NULL
 )
 DISTSTYLE ALL;
 
@@ -48,6 +51,16 @@ CREATE TABLE IF NOT EXISTS "sparkify"."dq_results" (
     sample_rows      VARCHAR(65535),
     duration_seconds DOUBLE PRECISION NOT NULL,
     message          VARCHAR(4096)
+);
+
+-- The song a played (title, artist, duration) resolves to: one row per match key of the staged
+-- catalogue, the smallest song_id (then artist_id) among its candidates. Maintained by song staging
+-- for the keys each batch adds or removes, so the fact load probes it per event instead of ranking
+-- the whole catalogue for every partition.
+CREATE TABLE IF NOT EXISTS "sparkify"."song_lookup" (
+    match_key VARCHAR(32) NOT NULL PRIMARY KEY,
+    song_id   VARCHAR(32) NOT NULL,
+    artist_id VARCHAR(32) NOT NULL
 );
 
 -- Raw log events, one row per JSON record, partitioned by day (partition_key = 'YYYY-MM-DD').
@@ -97,6 +110,9 @@ CREATE TABLE IF NOT EXISTS "sparkify"."staging_songs" (
     title            VARCHAR(1024)    NOT NULL,
     duration         DOUBLE PRECISION,
     year             INTEGER,
+    -- The song-staging batch that wrote this row, or last touched it because a row sharing its
+    -- song_id or artist_id was replaced: the songs and artists models merge only what changed.
+    load_seq         BIGINT           NOT NULL,
     PRIMARY KEY (source_key, line_number)
 )
 DISTKEY (song_id) SORTKEY (song_id);
@@ -134,21 +150,27 @@ CREATE TABLE IF NOT EXISTS "sparkify"."users" (
 )
 DISTSTYLE ALL SORTKEY (user_id);
 
+-- load_seq: the latest song-staging batch (staging_songs.load_seq) merged into the row; the
+-- next load merges only the staged rows past the table's highest one.
 CREATE TABLE IF NOT EXISTS "sparkify"."songs" (
     song_id   VARCHAR(32)   NOT NULL PRIMARY KEY,
     title     VARCHAR(1024) NOT NULL,
     artist_id VARCHAR(32)   NOT NULL,
     year      INTEGER,
-    duration  DOUBLE PRECISION
+    duration  DOUBLE PRECISION,
+    load_seq  BIGINT        NOT NULL
 )
 DISTKEY (song_id) SORTKEY (song_id);
 
+-- load_seq: the latest song-staging batch (staging_songs.load_seq) merged into the row; the
+-- next load merges only the staged rows past the table's highest one.
 CREATE TABLE IF NOT EXISTS "sparkify"."artists" (
     artist_id VARCHAR(32)   NOT NULL PRIMARY KEY,
     name      VARCHAR(1024) NOT NULL,
     location  VARCHAR(1024),
     latitude  DOUBLE PRECISION,
-    longitude DOUBLE PRECISION
+    longitude DOUBLE PRECISION,
+    load_seq  BIGINT        NOT NULL
 )
 DISTSTYLE ALL SORTKEY (artist_id);
 

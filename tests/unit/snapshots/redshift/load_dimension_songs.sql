@@ -1,12 +1,21 @@
 LOCK "sparkify"."songs";
 
-CREATE TEMP TABLE _model AS -- One row per song_id from the staged catalogue; year 0 means unknown and becomes NULL.
-SELECT song_id, title, artist_id, NULLIF(year, 0) AS year, duration
+CREATE TEMP TABLE _model AS -- One row per song_id from the staged catalogue; year 0 means unknown and becomes NULL. The first
+-- record by source key wins. Incremental: only the song_ids with rows staged (or touched) after
+-- the table's highest load_seq are merged, so a partition whose run staged no songs merges none.
+WITH changed AS (
+    SELECT DISTINCT staged.song_id
+    FROM "sparkify"."staging_songs" AS staged
+    WHERE staged.load_seq > (SELECT COALESCE(MAX(merged.load_seq), 0) FROM "sparkify"."songs" AS merged)
+)
+SELECT song_id, title, artist_id, NULLIF(year, 0) AS year, duration, load_seq
 FROM (
-    SELECT song_id, title, artist_id, year, duration,
-           ROW_NUMBER() OVER (PARTITION BY song_id ORDER BY source_key, line_number) AS rn
-    FROM "sparkify"."staging_songs"
-) ranked
+    SELECT s.song_id, s.title, s.artist_id, s.year, s.duration,
+           MAX(s.load_seq) OVER (PARTITION BY s.song_id) AS load_seq,
+           ROW_NUMBER() OVER (PARTITION BY s.song_id ORDER BY s.source_key, s.line_number) AS rn
+    FROM "sparkify"."staging_songs" AS s
+    WHERE s.song_id IN (SELECT changed.song_id FROM changed)
+) AS ranked
 WHERE rn = 1;
 -- params: {"partition_key": "2018-11-05"}
 
@@ -14,7 +23,7 @@ SELECT * FROM _model LIMIT 0;
 
 MERGE INTO "sparkify"."songs" USING _model AS source
 ON "sparkify"."songs"."song_id" = source."song_id"
-WHEN MATCHED THEN UPDATE SET "title" = source."title", "artist_id" = source."artist_id", "year" = source."year", "duration" = source."duration"
-WHEN NOT MATCHED THEN INSERT ("song_id", "title", "artist_id", "year", "duration") VALUES (source."song_id", source."title", source."artist_id", source."year", source."duration");
+WHEN MATCHED THEN UPDATE SET "title" = source."title", "artist_id" = source."artist_id", "year" = source."year", "duration" = source."duration", "load_seq" = source."load_seq"
+WHEN NOT MATCHED THEN INSERT ("song_id", "title", "artist_id", "year", "duration", "load_seq") VALUES (source."song_id", source."title", source."artist_id", source."year", source."duration", source."load_seq");
 
 DROP TABLE _model;
