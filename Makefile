@@ -22,6 +22,7 @@ help:
 	@echo "make lock   recompile requirements.txt (runtime) and requirements-dev.txt from pyproject.toml (scripts/lock.sh)"
 	@echo "make check-runtime-lock   a fresh venv from requirements.txt alone imports the DAGs (no dev packages)"
 	@echo "make bench-airflow   orchestration overhead of a 30-partition staging backfill, before/after tuning"
+	@echo "make bench-year   365 days through the real scheduler, both DAGs, default settings (bench/RESULTS-year.md)"
 	@echo "make bench-hostile   peak RSS staging ~1 GB of garbage lines and of blank lines (bench/RESULTS-hostile.md)"
 
 venv: $(STAMP)
@@ -111,6 +112,17 @@ bench-airflow: venv
 	$(OVERHEAD_ENV) bash -c '. scripts/test-env.sh \
 	  && trap "scripts/airflow.sh stop; scripts/postgres.sh stop" EXIT \
 	  && $(VENV)/bin/python bench/airflow_overhead.py $(ARGS)'
+
+# A year of history through the real scheduler (bench/year_backfill.py): 365 generated days at the
+# demo's size, the stack's default settings, `make backfill DAG=staging` over the year, every
+# asset-triggered transform run, then the same data in-process for comparison. Own isolated stack
+# (state /var/tmp/sf-year, Postgres 55530, Airflow 8196); its metadata DB is dropped first.
+YEAR_ENV := SPARKIFY_TEST_STATE=/var/tmp/sf-year SPARKIFY_TEST_PG_PORT=55530 \
+	SPARKIFY_TEST_AIRFLOW_PORT=8196 SPARKIFY_TEST_S3_PORT=8396
+bench-year: venv
+	$(YEAR_ENV) bash -c '. scripts/test-env.sh \
+	  && trap "scripts/airflow.sh stop; scripts/postgres.sh stop" EXIT \
+	  && $(VENV)/bin/python bench/year_backfill.py $(ARGS)'
 
 # Hostile input (bench/hostile_memory.py): peak RSS of staging a ~1 GB day of garbage lines and one
 # of blank lines, generated under /var/tmp and deleted afterwards. Own stack (.state/bench-hostile,

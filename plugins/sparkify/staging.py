@@ -38,8 +38,11 @@ log = logging.getLogger(__name__)
 
 #: How many rejections the log and the failure message show (the table keeps all of them).
 SHOWN_REJECTIONS = 5
-#: Song objects replaced (and recorded in the manifest) per transaction.
+#: Song objects replaced (and recorded in the manifest) per transaction, and the records after which
+#: a batch is committed early (files holding many songs): a batch's rows are held in memory, and
+#: the catalogue's per-batch work (song_lookup, the latest batch's conflict check) follows its size.
 SONG_BATCH_OBJECTS = 500
+SONG_BATCH_ROWS = 20_000
 #: Rejections of one song object kept in memory before they spill to a temporary file.
 SONG_SPOOL_MEMORY_BYTES = 64 * 1024
 
@@ -263,15 +266,18 @@ def stage_songs_with_parser(warehouse: RowWarehouse, config: Config) -> dict[str
     pending = [obj for obj in listed if known.get(obj.stored_key) != obj.version]
     loaded = 0
     stats = ParseStats()
-    for start in range(0, len(pending), SONG_BATCH_OBJECTS):
-        batch = []
-        for obj in pending[start : start + SONG_BATCH_OBJECTS]:
-            rejected = RejectionSpool(None, keep=0, memory_bytes=SONG_SPOOL_MEMORY_BYTES)
-            rows = list(parse_songs(obj.stored_key, iter_lines(source.read(obj.key)), rejected, stats))
-            batch.append((obj.stored_key, obj.version, rows, rejected))
-        loaded += warehouse.replace_objects(
-            config.staging.songs_table, MANIFEST_TABLE, REJECTED_TABLE, batch, SONG_COLUMNS, REJECT_COLUMNS
-        )
+    batch: list[tuple[str, str, list[Any], RejectionSpool]] = []
+    batch_rows = 0
+    for position, obj in enumerate(pending, start=1):
+        rejected = RejectionSpool(None, keep=0, memory_bytes=SONG_SPOOL_MEMORY_BYTES)
+        rows = list(parse_songs(obj.stored_key, iter_lines(source.read(obj.key)), rejected, stats))
+        batch.append((obj.stored_key, obj.version, rows, rejected))
+        batch_rows += len(rows)
+        if len(batch) == SONG_BATCH_OBJECTS or batch_rows >= SONG_BATCH_ROWS or position == len(pending):
+            loaded += warehouse.replace_objects(
+                config.staging.songs_table, MANIFEST_TABLE, REJECTED_TABLE, batch, SONG_COLUMNS, REJECT_COLUMNS
+            )
+            batch, batch_rows = [], 0
     return {
         "objects_listed": len(listed),
         "objects_loaded": len(pending),

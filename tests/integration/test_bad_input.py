@@ -151,3 +151,42 @@ def test_threshold_defaults_to_one_percent_when_absent(make_project, bad_source)
     del document["staging"]["max_rejected_share"]
     project.config_path.write_text(json.dumps(document))
     assert project.config.staging.max_rejected_share == 0.01
+
+
+def test_a_gzip_file_named_json_is_quarantined_line_by_line(make_project, generator, tmp_path: Path) -> None:
+    """A compressed object under a .json name (issue 11): its bytes split into 'lines' wherever a
+    newline byte happens to fall; each one is rejected with a reason, the raw text is kept bounded,
+    and the day's other object still stages (here the garbage passes the 1% share: the partition
+    fails, after storing every rejection and naming the object)."""
+    import gzip
+
+    out = tmp_path / "src"
+    import random
+
+    counts = generator.generate(out, dt.date(2018, 11, 1), dt.date(2018, 11, 1), 30, 100, 20, 0.2, 11)
+    # Incompressible content, so the compressed bytes hold many newline bytes (~1 in 256).
+    payload = gzip.compress(random.Random(7).randbytes(64 * 1024))
+    assert payload[:2] == b"\x1f\x8b" and payload.count(b"\n") > counts["events"] // 50
+    (out / LOG_DIR / f"{DAY}-compressed.json").write_bytes(payload)
+    garbage_lines = payload.count(b"\n") + (0 if payload.endswith(b"\n") else 1)
+    project = make_project(out)
+    with pytest.raises(AirflowFailException, match="records rejected"):
+        project.stage(DAY)
+    rejected = project.query(
+        "SELECT COUNT(*), MAX(length(raw_line)), MIN(reason) FROM rejected_lines WHERE source_key LIKE %s",
+        ("%-compressed.json",),
+    )
+    count, longest, reason = rejected[0]
+    blank = sum(1 for line in payload.split(b"\n") if not line.strip())
+    assert count == garbage_lines - blank
+    assert longest <= RAW_TEXT_LIMIT
+    assert reason  # every rejection names why
+    # Failed after commit (as any partition over the share): the rows are there, nothing publishes them.
+    assert project.scalar("SELECT COUNT(*) FROM staging_events") == counts["events"]
+    # With the share raised, the same day stages: the generated object loads, the garbage stays rejected.
+    document = json.loads(project.config_path.read_text())
+    document["staging"]["max_rejected_share"] = 0.99
+    project.config_path.write_text(json.dumps(document))
+    result = project.stage(DAY)["events"]
+    assert result["rows_loaded"] == counts["events"]
+    assert result["rejected"] == count

@@ -186,7 +186,8 @@ class TestStatementsForShippedConfig:
         # the catalogue changes run inside the batch's transaction: removed rows are noted before
         # the delete, song_lookup is refreshed before the temp table is dropped
         verbs = [sql.split("\n")[-1].split()[0] if sql.startswith("--") else sql.split()[0] for sql, _ in log]
-        assert verbs.index("DELETE") > next(i for i, (sql, _) in enumerate(log) if "_song_changes" in sql and "INSERT" in sql)
+        noted = next(i for i, (sql, _) in enumerate(log) if "_song_changes" in sql and "INSERT" in sql)
+        assert verbs.index("DELETE") > noted
         assert any("song_lookup" in sql and "INSERT" in sql for sql, _ in log[: verbs.index("DROP")])
         check_redshift_sql(log)
         check_snapshot("copy_song_objects", as_text(log))

@@ -280,11 +280,22 @@ class TestBuildCheckSql:
         assert "partition_key" not in whole.params
 
     def test_row_count_exact(self) -> None:
-        assert body(check("row_count", scoped=True).sql) == (
+        bounds = {"min": 1, "max": 10}
+        assert body(check("row_count", bounds, scoped=True).sql) == (
             'SELECT COUNT(*) AS observed\nFROM "s"."songplays"\nWHERE "partition_key" = %(partition_key)s'
         )
-        assert body(check("row_count", scoped=False).sql) == 'SELECT COUNT(*) AS observed\nFROM "s"."songplays"'
-        assert check("row_count", scoped=False).params == {}
+        assert body(check("row_count", bounds, scoped=False).sql) == 'SELECT COUNT(*) AS observed\nFROM "s"."songplays"'
+        assert check("row_count", bounds, scoped=False).params == {}
+
+    def test_row_count_with_min_alone_stops_counting_at_min(self) -> None:
+        # "at least min" is all that is judged: a table-scoped check reads min rows, not the table
+        query = check("row_count", {"min": 3}, scoped=True)
+        assert body(query.sql) == (
+            'SELECT COUNT(*) AS observed\nFROM (\n    SELECT 1 AS counted_row\n    FROM "s"."songplays"\n'
+            '    WHERE "partition_key" = %(partition_key)s\n    LIMIT %(count_limit)s\n) AS counted'
+        )
+        assert query.params == {"partition_key": "2018-11-30", "count_limit": 3}
+        assert "LIMIT" not in check("row_count", {"max": 3}, scoped=True).sql
 
     def test_not_null_exact(self) -> None:
         assert body(check("not_null", scoped=True).sql) == (

@@ -1,5 +1,6 @@
 """row_count: the number of rows (in the run's partition when scoped), within min/max, or equal
-to what ``expected_sql`` computes in the same statement, within ``tolerance``."""
+to what ``expected_sql`` computes in the same statement, within ``tolerance``. With ``min`` alone
+the count stops at ``min`` rows (observed is then at most ``min``)."""
 
 from __future__ import annotations
 
@@ -36,9 +37,12 @@ class RowCount(CheckType):
     def template_context(self, given: TemplateInput) -> tuple[dict[str, Any], dict[str, Any]]:
         expected_sql = given.params.get("expected_sql")
         if not expected_sql:
-            return {"expected_query": None}, {}
+            low, high = given.params.get("min"), given.params.get("max")
+            if low is not None and high is None:  # only a lower bound: counting past it proves nothing more
+                return {"expected_query": None, "count_limit": True}, {"count_limit": int(low)}
+            return {"expected_query": None, "count_limit": False}, {}
         query, binds = given.embedded_query(expected_sql)
-        return {"expected_query": query}, binds
+        return {"expected_query": query, "count_limit": False}, binds
 
     def judge(self, measured: Measured, params: Mapping[str, Any]) -> Verdict:
         observed, expected = measured.observed, measured.expected
