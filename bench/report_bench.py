@@ -101,6 +101,12 @@ def targets(results: Measurements) -> str:
         ("transform last30/first30 ≤ 1.25 (min)", "growth", "transform_last_over_first_min", lambda v: v <= 1.25),
         ("transform last30/first30 ≤ 1.25 (median)", "growth", "transform_last_over_first_median", lambda v: v <= 1.25),
         ("checks last30/first30 (min)", "growth", "checks_last_over_first_min", lambda v: None),
+        ("transform per partition, 1M-song / 1k-song catalogue ≤ 1.25", "catalogue", "transform_large_over_small",
+         lambda v: v <= 1.25),
+        ("checks per partition, 1M-song / 1k-song catalogue ≤ 1.25", "catalogue", "checks_large_over_small",
+         lambda v: v <= 1.25),
+        ("staging 100 new song files, 1M-song / 1k-song catalogue", "catalogue", "stage_new_songs_large_over_small",
+         lambda v: None),
     ]
     have = {(r["section"], r["name"]) for r in results.rows}
     for label, section, name, ok in checks:

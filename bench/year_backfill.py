@@ -82,7 +82,7 @@ def task_rows() -> list[dict[str, Any]]:
             "SELECT ti.dag_id, ti.task_id, ti.map_index, ti.state, ti.try_number, dr.partition_key, dr.run_type,"
             " EXTRACT(EPOCH FROM ti.end_date - ti.start_date), EXTRACT(EPOCH FROM ti.start_date - ti.queued_dttm),"
             " EXTRACT(EPOCH FROM dr.end_date - dr.start_date), dr.start_date, dr.end_date"
-            " FROM task_instance ti JOIN dag_run dr ON dr.id = ti.dag_run_id"
+            " FROM task_instance ti JOIN dag_run dr ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id"
             " WHERE dr.run_type IN ('backfill', 'asset_triggered')"
         )
         names = [d[0] for d in cursor.description]

@@ -224,9 +224,8 @@ class PostgresWarehouse(Warehouse):
         objects: (source_key, version, rows, rejected_rows). Used for the song catalogue, whose
         unit of change is an object rather than a day. Objects already at their version when the
         lock is granted are skipped (concurrent runs stage each object once, in one numbered batch).
-        The batch's rows carry its load_seq, and
-        song_lookup is recomputed for the match keys it removed or added (SongCatalogueChanges),
-        so the cost follows the batch, not the catalogue.
+        The batch's rows carry its load_seq and song_lookup is recomputed for the match keys it
+        removed or added (SongCatalogueChanges), so the cost follows the batch, not the catalogue.
         """
         target, manifest, rejects = self.table(table), self.table(manifest_table), self.table(rejected_table)
         copied = 0
