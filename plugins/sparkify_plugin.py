@@ -19,6 +19,7 @@ from airflow.plugins_manager import AirflowPlugin
 
 import sparkify
 from sparkify.config import ConfigError, load_config
+from sparkify.sqlfiles import compile_all
 
 #: Every module of the package (operators, config, the parser and msgspec, the warehouse
 #: adapters that warehouse_for imports lazily), the provider hook they connect through, the
@@ -39,6 +40,8 @@ try:
     load_config()
 except ConfigError:
     pass
+# Likewise the SQL templates: compiled once here, not in each task process that renders one.
+compile_all()
 
 
 class SparkifyPlugin(AirflowPlugin):

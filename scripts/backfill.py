@@ -47,7 +47,8 @@ def backfill_staging(keys: list[str], args: argparse.Namespace) -> tuple[Any, bo
     if done.returncode != 0:
         say(f"airflow backfill create failed:\n{done.stdout}\n{done.stderr}")
         raise SystemExit(1)
-    return runwatch.poll(lambda: Snapshot(keys), timeout=args.timeout, interval=args.interval, say=say)
+    every = runwatch.poll_period(len(keys))
+    return runwatch.poll(lambda: Snapshot(keys), timeout=args.timeout, interval=args.interval, say=say, every=every)
 
 
 def backfill_transform(keys: list[str], args: argparse.Namespace) -> tuple[Any, bool]:
@@ -73,7 +74,8 @@ def backfill_transform(keys: list[str], args: argparse.Namespace) -> tuple[Any, 
             run_ids[key] = newest[key]["dag_run_id"]
             say(f"cleared {TRANSFORM_DAG} partition {key}: {run_ids[key]}")
     take: Callable[[], TriggeredRuns] = lambda: TriggeredRuns(TRANSFORM_DAG, run_ids)  # noqa: E731
-    return runwatch.poll(take, timeout=args.timeout, interval=args.interval, say=say)
+    every = runwatch.poll_period(len(keys))
+    return runwatch.poll(take, timeout=args.timeout, interval=args.interval, say=say, every=every)
 
 
 def report(snap: Any, keys: list[str], timed_out: bool) -> int:

@@ -44,3 +44,16 @@ def render(relative_path: str, sql_dir: Path = SQL_DIR, **context: object) -> st
     """Render sql/<relative_path> with the given context; unknown variables are errors."""
     template = _environment(str(sql_dir)).get_template(relative_path)
     return template.render(**context).strip()
+
+
+def compile_all(sql_dir: Path = SQL_DIR) -> int:
+    """Compile every template under sql/ into the environment's cache; returns how many.
+
+    Why: the scheduler's plugin module calls it before it forks task processes, so they find the
+    statements compiled (Jinja compiles a template on its first use in each process).
+    """
+    environment = _environment(str(sql_dir))
+    names = sorted(path.relative_to(sql_dir).as_posix() for path in sql_dir.rglob("*.sql"))
+    for name in names:
+        environment.get_template(name)
+    return len(names)

@@ -223,19 +223,30 @@ def failure_note(failed: list[tuple[str, Run]]) -> str:
 # --- waiting -------------------------------------------------------------------------------------
 
 
+#: Runs a snapshot may list per second of polling: each snapshot lists every run of the watched
+#: DAGs, so the period grows with the partitions watched and the API server's load stays flat.
+RUNS_LISTED_PER_SECOND = 40
+
+
+def poll_period(partitions: int, floor: float = 5.0) -> float:
+    """Seconds between snapshots watching this many partitions (two DAGs' runs each)."""
+    return max(floor, 2 * partitions / RUNS_LISTED_PER_SECOND)
+
+
 def poll(
     take: Callable[[], S],
     *,
     timeout: float,
     interval: float,
     say: Callable[[str], None],
+    every: float = 5.0,
 ) -> tuple[S, bool]:
-    """Take snapshots until ``snap.finished()``; print ``snap.progress()`` every ``interval`` s.
+    """Take snapshots every ``every`` s until ``snap.finished()``; print ``snap.progress()`` every ``interval`` s.
 
     Returns (last snapshot, timed_out). REST errors are reported and retried until the deadline.
     """
     deadline = time.monotonic() + timeout
-    poll_every = min(5.0, interval)
+    poll_every = min(every, interval)
     last_print = 0.0
     snap: Any = None
     while True:

@@ -64,3 +64,29 @@ def test_libpq_environment_still_applies(warehouse_url: str, monkeypatch: pytest
     monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=1234")
     warehouse = warehouse_for(WarehouseConfig("plain_warehouse", "public"))
     assert warehouse.fetch_one("SHOW lock_timeout") == ("1234ms",)
+
+
+def test_a_task_reuses_one_connection_and_an_error_discards_it(
+    warehouse_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Consecutive transactions share one session (no reconnect and re-authentication per statement);
+    a failed transaction discards it, so the next one starts on a fresh, working connection."""
+    monkeypatch.setenv("AIRFLOW_CONN_KEPT_WAREHOUSE", connection(warehouse_url, {}))
+    warehouse = warehouse_for(WarehouseConfig("kept_warehouse", "public"))
+
+    def backend() -> int:
+        return warehouse.fetch_one("SELECT pg_backend_pid()")[0]
+
+    first = backend()
+    assert backend() == first
+    _, rows = warehouse.fetch_read_only("SELECT pg_backend_pid()", None, timeout_seconds=5)
+    assert rows == [(first,)]
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        warehouse.fetch_one("SELECT 1 / 0")
+    second = backend()
+    assert second != first
+    with psycopg.connect(warehouse_url) as admin:  # the discarded session is gone from the server
+        assert admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (first,)).fetchone() == (0,)
+    warehouse.close()
+    assert backend() not in (first, second)
+    warehouse.close()

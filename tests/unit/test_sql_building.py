@@ -545,3 +545,12 @@ def test_schema_comment_takes_only_a_digest() -> None:
     for bad in ("x' ; DROP SCHEMA public; --", digest + "'", ""):
         with pytest.raises(ValueError, match="not a DDL digest"):
             build_schema_comment_sql("public", bad)
+
+
+def test_compile_all_leaves_every_sql_template_compiled() -> None:
+    """The scheduler's plugin compiles sql/ before it forks task processes (sparkify_plugin.py)."""
+    from sparkify.sqlfiles import _environment, compile_all
+
+    names = {path.relative_to(SQL_DIR).as_posix() for path in SQL_DIR.rglob("*.sql")}
+    assert compile_all() == len(names)
+    assert {name for _, name in _environment(str(SQL_DIR)).cache.keys()} >= names

@@ -34,6 +34,12 @@ class WarehouseOperator(BaseOperator):
         """The adapter of the configured warehouse connection."""
         return open_warehouse(self.config)
 
+    def post_execute(self, context: Any, result: Any = None) -> None:
+        """Close the warehouse connection the task kept open across its transactions."""
+        super().post_execute(context, result)
+        if "warehouse" in self.__dict__:  # resolved by this task (cached_property)
+            self.warehouse.close()
+
     def ensure_declared_tables(self) -> None:
         """Create the config's tables when their declared DDL changed (else one query).
 

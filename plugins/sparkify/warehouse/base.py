@@ -124,6 +124,9 @@ class Warehouse(ABC):
     ) -> int:
         """Dimension load: materialise the model, then merge it into the table under a lock."""
 
+    def close(self) -> None:  # noqa: B027 - an optional hook: an adapter that keeps nothing has nothing to close
+        """Release what the adapter keeps between transactions (nothing by default)."""
+
     def table(self, name: str) -> str:
         """Schema-qualified quoted name of a warehouse table."""
         return qualified(self.schema, name)
@@ -286,7 +289,9 @@ class SongCatalogueChanges:
             self._record("copied_song", {}, copied=copied)
 
     def apply(self) -> None:
-        """After the batch's rows are in: note them, touch what shares a removed row's keys, refresh song_lookup."""
+        """After the batch's rows are in: note them, touch what shares a removed row's keys, refresh song_lookup.
+
+        Ends with the change table dropped (a kept connection runs the next batch)."""
         self._record("load_seq", {"load_seq": self.load_seq})
         for column in ("song_id", "artist_id"):  # the keys of the songs and artists models
             self.cursor.execute(
@@ -295,6 +300,7 @@ class SongCatalogueChanges:
             )
         self.cursor.execute(render("staging/song_lookup_clear.sql", **self.context))
         self.cursor.execute(render("staging/song_lookup_fill.sql", **self.context))
+        self.cursor.execute(render("staging/song_changes_drop.sql", **self.context))
 
     def _record(self, by: str, params: dict[str, Any], **extra: Any) -> None:
         self.cursor.execute(render("staging/song_changes_record.sql", by=by, **extra, **self.context), params)

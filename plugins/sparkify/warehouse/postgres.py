@@ -44,6 +44,7 @@ class PostgresWarehouse(Warehouse):
         self.conn_id = conn_id
         self.schema = schema
         self._connect = connect
+        self._conn: psycopg.Connection[Any] | None = None
 
     @cached_property
     def _hook(self) -> Any:
@@ -60,9 +61,33 @@ class PostgresWarehouse(Warehouse):
         return self._hook.get_conn()
 
     @contextmanager
+    def session(self) -> Iterator[psycopg.Connection[Any]]:
+        """The adapter's connection, opened on first use and kept for its next transactions.
+
+        Why: a task runs several short transactions (the DDL digest, its work, the audit row), and
+        each new connection paid a TCP connect, SCRAM authentication on both ends and the hook's
+        connection lookup, more than the statements themselves. Any error discards the connection
+        (a lost server or a killed backend must not poison the next transaction); close() ends it.
+        """
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            conn = self._conn = self.connect()
+        try:
+            yield conn
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Close the kept connection, if any (the next transaction opens a new one)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    @contextmanager
     def transaction(self) -> Iterator[psycopg.Cursor[Any]]:
         """A cursor inside one transaction: committed on success, rolled back on any error."""
-        with self.connect() as conn:
+        with self.session() as conn:
             conn.autocommit = False
             with conn.transaction(), conn.cursor() as cursor:
                 yield cursor
@@ -70,7 +95,7 @@ class PostgresWarehouse(Warehouse):
     @contextmanager
     def read_only_transaction(self, timeout_seconds: float) -> Iterator[psycopg.Cursor[Any]]:
         """READ ONLY + SET LOCAL statement_timeout, always rolled back (a check has nothing to commit)."""
-        with self.connect() as conn:
+        with self.session() as conn:
             conn.autocommit = False
             with conn.transaction(force_rollback=True), conn.cursor() as cursor:
                 cursor.execute("SET TRANSACTION READ ONLY")
@@ -198,7 +223,7 @@ class PostgresWarehouse(Warehouse):
         autovacuum's own autoanalyze uses, which covers the rest. Runs after the commit to hold
         no lock across the load. Returns whether it ran.
         """
-        with self.connect() as conn:
+        with self.session() as conn:
             conn.autocommit = True
             if changed_rows is not None:
                 row = conn.execute(

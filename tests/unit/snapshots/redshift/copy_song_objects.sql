@@ -118,6 +118,10 @@ FROM (
 ) AS ranked
 WHERE rn = 1;
 
+-- The batch's change table is done with: dropped before commit, so the next batch on the same
+-- connection creates its own.
+DROP TABLE "_song_changes";
+
 -- Record the staged rows about to be removed (by = 'source_key': one object's rows, or
 -- 'copied_song': the songs a Redshift COPY batch reloads) or just added (by = 'load_seq').
 INSERT INTO "_song_changes" (song_id, artist_id, match_key)
@@ -179,5 +183,9 @@ FROM (
           IN (SELECT changes.match_key FROM "_song_changes" AS changes)
 ) AS ranked
 WHERE rn = 1;
+
+-- The batch's change table is done with: dropped before commit, so the next batch on the same
+-- connection creates its own.
+DROP TABLE "_song_changes";
 
 DROP TABLE _copy_songs;
