@@ -32,7 +32,7 @@ import psycopg
 import report_bench
 from measurements import Measurements, write_rows
 
-from sparkify.source_schema import EVENT_FIELDS, EVENT_LINEAGE_COLUMNS
+from sparkify.source_schema import EVENT_COLUMNS, EVENT_FIELDS, EVENT_LINEAGE_COLUMNS
 from sparkify.sqlfiles import render
 
 REPO = Path(__file__).resolve().parents[1]
@@ -361,12 +361,15 @@ def clone_days(url: str, schema: str, source_days: list[str], first_target: dt.d
             source = source_days[i % len(source_days)]
             shift_ms = (target - dt.date.fromisoformat(source)).days * 86_400_000
             params = {"src": source, "dst": target.isoformat(), "shift": shift_ms}  # cast: one type per param
+            moved = {  # every other column is copied as it is
+                "partition_key": "%(dst)s::varchar",
+                "source_key": "replace(source_key, %(src)s::varchar, %(dst)s::varchar)",
+                "ts": "ts + %(shift)s::bigint",
+            }
             conn.execute(
-                f"INSERT INTO {s}.staging_events SELECT %(dst)s::varchar,"
-                " replace(source_key, %(src)s::varchar, %(dst)s::varchar), line_number,"
-                " artist, auth, first_name, gender, item_in_session, last_name, length, level, location, method,"
-                " page, registration, session_id, song, status, ts + %(shift)s::bigint, user_agent, user_id,"
-                f" artist_clean, song_clean FROM {s}.staging_events WHERE partition_key = %(src)s::varchar",
+                f"INSERT INTO {s}.staging_events ({', '.join(EVENT_COLUMNS)})"
+                f" SELECT {', '.join(moved.get(c, c) for c in EVENT_COLUMNS)}"
+                f" FROM {s}.staging_events WHERE partition_key = %(src)s::varchar",
                 params,
             )
             conn.execute(
