@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import shutil
 import statistics
@@ -46,7 +45,7 @@ from airflow_overhead import (
 )
 from measurements import Measurements
 
-from bench import Pipeline, load_generator
+from bench import Pipeline, load_generator, write_config
 from sparkify_stack import airflow_api
 from sparkify_stack.runwatch import STAGING_DAG, TRANSFORM_DAG
 
@@ -65,14 +64,6 @@ def say(msg: str) -> None:
 
 def metadata_url() -> str:
     return os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].replace("postgresql+psycopg2://", "postgresql://")
-
-
-def write_config(path: Path, schema: str, source: Path) -> Path:
-    document = json.loads((REPO / "config.json").read_text())
-    document["warehouse"]["schema"] = schema
-    document["source"]["uri"] = str(source)
-    path.write_text(json.dumps(document))
-    return path
 
 
 def task_rows() -> list[dict[str, Any]]:
