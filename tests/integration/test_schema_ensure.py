@@ -89,3 +89,18 @@ def test_permanent_sql_error_fails_at_once_naming_the_model(make_project, source
     message = str(failure.value)
     assert "load of users from sql/marts/users.sql" in message
     assert "UndefinedColumn" in message and "retrying cannot fix this" in message
+
+
+def test_a_run_that_waited_for_the_ddl_lock_does_not_apply_it_again(make_project, source: Path) -> None:
+    """Runs that all found the digest stale apply the DDL once: the next holder of the lock sees the
+    digest current and skips (a second CREATE INDEX pass while the first run's tasks already wrote
+    the tables deadlocked with them). Statements that would fail prove they are not executed."""
+    project = make_project(source)
+    config = project.config
+    warehouse = open_warehouse(config)
+    assert ensure_tables(config, warehouse)
+    digest = warehouse.schema_version()
+    warehouse.ensure_schema(["SELECT 1 / 0"], digest)  # what a run that checked before the commit passes on
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        warehouse.ensure_schema(["SELECT 1 / 0"], "sparkify-ddl:another")
+    warehouse.close()

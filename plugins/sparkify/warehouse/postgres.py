@@ -26,6 +26,8 @@ from sparkify.warehouse.sql import (
     build_upsert_sql,
 )
 
+#: The schema's comment, where ensure_schema keeps the digest of the DDL it applied.
+_SCHEMA_COMMENT_SQL = "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %(schema)s"
 #: A load that changes at least this share of a table's rows refreshes its statistics at once
 #: (autovacuum's default autovacuum_analyze_scale_factor); smaller ones leave it to autoanalyze.
 ANALYZE_SHARE = 0.1
@@ -140,9 +142,18 @@ class PostgresWarehouse(Warehouse):
 
         The digest is kept as the schema's comment (PostgreSQL's place for such a note: no
         bookkeeping table to create first); COMMENT takes no bind parameter, so it is validated.
+        Checked again once the lock is held: runs that found the digest stale together apply the
+        DDL once. Why: CREATE INDEX IF NOT EXISTS takes a SHARE lock on its table even when the
+        index exists, so a second pass while the first run's tasks already write those tables
+        could deadlock with them (two concurrent first runs did, in the order property test).
         """
         with self.transaction() as cursor:
             self.lock(cursor, "ddl")
+            if digest is not None:
+                cursor.execute(_SCHEMA_COMMENT_SQL, {"schema": self.schema})
+                current = cursor.fetchone()
+                if current is not None and current[0] == digest:
+                    return
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema)}")
             for statement in ddl_statements:
                 cursor.execute(statement)
@@ -151,10 +162,7 @@ class PostgresWarehouse(Warehouse):
 
     def schema_version(self) -> str | None:
         """The schema's comment (see ensure_schema); None when the schema does not exist yet."""
-        row = self.fetch_one(
-            "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %(schema)s",
-            {"schema": self.schema},
-        )
+        row = self.fetch_one(_SCHEMA_COMMENT_SQL, {"schema": self.schema})
         return row[0] if row else None
 
     def replace_partition(
