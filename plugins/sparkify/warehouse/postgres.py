@@ -26,8 +26,6 @@ from sparkify.warehouse.sql import (
     build_upsert_sql,
 )
 
-#: The schema's comment, where ensure_schema keeps the digest of the DDL it applied.
-_SCHEMA_COMMENT_SQL = "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %(schema)s"
 #: A load that changes at least this share of a table's rows refreshes its statistics at once
 #: (autovacuum's default autovacuum_analyze_scale_factor); smaller ones leave it to autoanalyze.
 ANALYZE_SHARE = 0.1
@@ -150,7 +148,7 @@ class PostgresWarehouse(Warehouse):
         with self.transaction() as cursor:
             self.lock(cursor, "ddl")
             if digest is not None:
-                cursor.execute(_SCHEMA_COMMENT_SQL, {"schema": self.schema})
+                cursor.execute(render("catalog/schema_comment.sql"), {"schema": self.schema})
                 current = cursor.fetchone()
                 if current is not None and current[0] == digest:
                     return
@@ -162,7 +160,7 @@ class PostgresWarehouse(Warehouse):
 
     def schema_version(self) -> str | None:
         """The schema's comment (see ensure_schema); None when the schema does not exist yet."""
-        row = self.fetch_one(_SCHEMA_COMMENT_SQL, {"schema": self.schema})
+        row = self.fetch_one(render("catalog/schema_comment.sql"), {"schema": self.schema})
         return row[0] if row else None
 
     def replace_partition(
