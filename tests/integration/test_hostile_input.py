@@ -139,10 +139,16 @@ def test_same_event_in_two_partitions_is_loaded_in_each_and_reported(make_projec
         "SELECT songplay_id FROM songplays GROUP BY songplay_id HAVING COUNT(DISTINCT partition_key) = 2"
     )
     assert songplay_id is not None
-    statuses = [status for status, *_ in check_results(project, "songplays_event_in_one_partition")]
-    assert statuses[-1] == "warned"
+    # Partition-scoped: DAY's run found no other copy yet; NEXT_DAY's names the one shared event.
+    (first, second) = check_results(project, "songplays_event_in_one_partition")
+    assert first[:2] == ("passed", 0.0)
+    assert second[:2] == ("warned", 1.0)
+    (sample,) = json.loads(second[2])
+    assert (sample["songplay_id"], sample["also_in_partition"]) == (songplay_id, DAY)
     outside = check_results(project, "staging_events_ts_in_partition")
     assert outside[-1][:2] == ("warned", 1.0)
+    project.transform(DAY)  # re-run: now DAY reports the copy in NEXT_DAY
+    assert check_results(project, "songplays_event_in_one_partition")[-1][:2] == ("warned", 1.0)
 
 
 # --------------------------------------------------------------------------- what the transform needs
