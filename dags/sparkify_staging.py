@@ -28,6 +28,7 @@ from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.partition_sensor import PartitionObjectsSensor
 from sparkify.operators.stage_events import StageEventsOperator
 from sparkify.operators.stage_songs import StageSongsOperator
+from sparkify.partitions import DAY_KEY_FORMAT
 from sparkify.project import DEFAULT_ARGS, WAREHOUSE_POOL
 from sparkify.publish import check_summary, set_extras
 
@@ -36,7 +37,7 @@ config = load_config()
 with DAG(
     dag_id="sparkify_staging",
     description="Stage one day of Sparkify logs and new song files; emit staging assets.",
-    schedule=CronPartitionTimetable("0 0 * * *", timezone="UTC", run_offset=-1, key_format="%Y-%m-%d"),
+    schedule=CronPartitionTimetable("0 0 * * *", timezone="UTC", run_offset=-1, key_format=DAY_KEY_FORMAT),
     start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),
     catchup=False,
     max_active_runs=4,

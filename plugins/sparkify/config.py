@@ -42,6 +42,7 @@ from sparkify.checks import CHECK_TYPES, THRESHOLD_KEYS
 from sparkify.checks.base import CheckType, ConfigContext
 from sparkify.config_model import (
     DEFAULT_MAX_REJECTED_SHARE,
+    DEFAULT_ROLLUP_PARTITION_COLUMN,
     DEFAULT_STATEMENT_TIMEOUT_SECONDS,
     LOAD_MODES,
     CheckConfig,
@@ -49,6 +50,7 @@ from sparkify.config_model import (
     DimensionConfig,
     FactConfig,
     QualityConfig,
+    RollupConfig,
     SourceConfig,
     StagingConfig,
     WarehouseConfig,
@@ -70,6 +72,7 @@ __all__ = [
     "DimensionConfig",
     "FactConfig",
     "QualityConfig",
+    "RollupConfig",
     "SourceConfig",
     "StagingConfig",
     "WarehouseConfig",
@@ -346,7 +349,7 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
         return []
     problems: list[str] = []
 
-    # Tables: staging events (partitioned), staging songs, fact (partitioned), dimensions.
+    # Tables: staging events (partitioned), staging songs, fact (partitioned), dimensions, rollups (by month).
     tables: dict[str, str] = {}  # name -> JSON path of its first declaration
     partitioned: set[str] = set()
 
@@ -398,6 +401,22 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
                 f"$.dimensions[{i}].version_columns: only allowed with mode 'upsert_latest' "
                 f"(mode is {dim.get('mode')!r})"
             )
+
+    for i, rollup in enumerate(_sequence(document.get("rollups"))):
+        rollup = _mapping(rollup)
+        where = f"$.rollups[{i}]"
+        declare(rollup.get("name"), f"{where}.name", is_partitioned=True)
+        require_sql(rollup.get("sql"), f"{where}.sql")
+        month_column = rollup.get("partition_column", DEFAULT_ROLLUP_PARTITION_COLUMN)
+        problems.extend(
+            _table_key_problems(
+                {**rollup, "partition_column": month_column}, where, sql_dir, {"key": True, "partition_column": False}
+            )
+        )
+        # A month's rows are replaced as a whole: a key without the month could not hold two months.
+        key = _sequence(rollup.get("key"))
+        if key and isinstance(month_column, str) and month_column not in key:
+            problems.append(f"{where}.key: must include the month column {month_column!r} (the key is {list(key)})")
 
     check_names: dict[str, str] = {}
     columns_cache: dict[str, tuple[str, ...] | None] = {}

@@ -24,6 +24,8 @@ from sparkify.source_schema import PARTITION_COLUMN
 
 #: How a dimension's rows are merged on its key (sparkify.warehouse.sql builds each).
 LOAD_MODES = ("upsert", "upsert_latest", "insert_missing")
+#: The column of a rollup table holding its month (YYYY-MM), unless config.json names another.
+DEFAULT_ROLLUP_PARTITION_COLUMN = "month"
 #: Rejected share of a partition's lines above which staging fails (Redshift MAXERROR-like).
 DEFAULT_MAX_REJECTED_SHARE = 0.01
 #: Seconds a check's query (or its failing-rows sample) may run before the warehouse stops it.
@@ -136,6 +138,11 @@ def section(cls: type, default: Any = MISSING) -> Any:
 def read_dimensions(value: Iterable[Mapping[str, Any]]) -> tuple[DimensionConfig, ...]:
     """config.json's dimensions, in order (the order of the mapped load_dimension tasks)."""
     return tuple(from_document(DimensionConfig, dimension) for dimension in value)
+
+
+def read_rollups(value: Iterable[Mapping[str, Any]]) -> tuple[RollupConfig, ...]:
+    """config.json's rollups, in order (the order of the mapped load_rollup tasks)."""
+    return tuple(from_document(RollupConfig, rollup) for rollup in value)
 
 
 def read_checks(value: Iterable[Mapping[str, Any]]) -> tuple[CheckConfig, ...]:
@@ -336,6 +343,21 @@ class DimensionConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RollupConfig:
+    """One monthly rollup: its SQL (relative to ``sql/``), key and the column holding the month.
+
+    A rollup run replaces the month's rows with the model's output (delete + insert, one
+    transaction, like the fact's partitions), so re-running a month is idempotent whatever
+    changed in its days. The model gets the month as ``%(partition_key)s`` (``YYYY-MM``).
+    """
+
+    name: str = config_key("identifier")
+    sql: str = config_key("sql_path")
+    key: tuple[str, ...] = config_key("column_list", read=tuple)
+    partition_column: str = config_key("identifier", default=DEFAULT_ROLLUP_PARTITION_COLUMN)
+
+
+@dataclass(frozen=True, slots=True)
 class CheckConfig:
     """One data-quality check; ``params`` holds the type-specific keys only.
 
@@ -368,17 +390,22 @@ class Config:
     )
     checks: tuple[CheckConfig, ...] = config_key({"type": "array", "items": ref("check")}, read=read_checks)
     path: Path
+    #: Monthly tables rebuilt by sparkify_rollups once every day of a month is published.
+    rollups: tuple[RollupConfig, ...] = config_key(
+        {"type": "array", "items": ref("rollup")}, read=read_rollups, default=()
+    )
     #: Directory the ``sql`` paths were validated against (SQL_DIR unless overridden).
     sql_dir: Path = SQL_DIR
     quality: QualityConfig = section(QualityConfig, default=QualityConfig())
 
     def table_names(self) -> tuple[str, ...]:
-        """All managed tables: staging events, staging songs, fact, then dimensions."""
+        """All managed tables: staging events, staging songs, fact, dimensions, then rollups."""
         return (
             self.staging.events_table,
             self.staging.songs_table,
             self.fact.name,
             *(dim.name for dim in self.dimensions),
+            *(rollup.name for rollup in self.rollups),
         )
 
     def partition_column_of(self, table: str) -> str | None:
@@ -390,6 +417,9 @@ class Config:
             return self.fact.partition_column
         if table == self.staging.events_table:
             return PARTITION_COLUMN
+        for rollup in self.rollups:
+            if table == rollup.name:
+                return rollup.partition_column
         return None
 
     def staging_checks(self) -> tuple[CheckConfig, ...]:
@@ -399,8 +429,13 @@ class Config:
 
     def transform_checks(self) -> tuple[CheckConfig, ...]:
         """Checks on the fact and dimensions: they run after the transform."""
-        staging = {self.staging.events_table, self.staging.songs_table}
-        return tuple(check for check in self.checks if check.table not in staging)
+        elsewhere = {self.staging.events_table, self.staging.songs_table, *(r.name for r in self.rollups)}
+        return tuple(check for check in self.checks if check.table not in elsewhere)
+
+    def rollup_checks(self) -> tuple[CheckConfig, ...]:
+        """Checks on rollup tables: they run in sparkify_rollups after the month's rollups load."""
+        rollups = {rollup.name for rollup in self.rollups}
+        return tuple(check for check in self.checks if check.table in rollups)
 
     def dimension_kwargs(self) -> list[dict[str, Any]]:
         """One plain dict per dimension, for ``expand_kwargs`` (must be JSON-serialisable)."""
@@ -413,6 +448,13 @@ class Config:
                 "version_columns": list(dim.version_columns),
             }
             for dim in self.dimensions
+        ]
+
+    def rollup_kwargs(self) -> list[dict[str, Any]]:
+        """One plain dict per rollup, for ``expand_kwargs`` (must be JSON-serialisable)."""
+        return [
+            {"name": r.name, "sql": r.sql, "key": list(r.key), "partition_column": r.partition_column}
+            for r in self.rollups
         ]
 
     def check_kwargs(self, checks: Iterable[CheckConfig] | None = None) -> list[dict[str, Any]]:
@@ -449,7 +491,12 @@ def config_schema() -> dict[str, Any]:
         ),
         **object_schema(Config),
     }
-    schema["$defs"] = {**DEFS, "dimension": object_schema(DimensionConfig), "check": check_schema()}
+    schema["$defs"] = {
+        **DEFS,
+        "dimension": object_schema(DimensionConfig),
+        "rollup": object_schema(RollupConfig),
+        "check": check_schema(),
+    }
     return schema
 
 

@@ -17,6 +17,10 @@ from airflow.sdk.exceptions import AirflowFailException
 from sparkify.sources import Source
 
 KEY_FORMAT = "YYYY-MM-DD"
+#: strftime of a day's partition key (the staging timetable's key_format, the rollup mapper's input).
+DAY_KEY_FORMAT = "%Y-%m-%d"
+#: strftime of a month's partition key (the rollup runs' keys).
+MONTH_KEY_FORMAT = "%Y-%m"
 _KEY = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: The day in a log object's key: log_data/2018/11/2018-11-05-events.json -> 2018-11-05.
 _DAY_IN_KEY = re.compile(r"(\d{4}-\d{2}-\d{2})[^/]*$")
@@ -38,6 +42,30 @@ def validate_partition_key(key: str | None) -> str:
     except ValueError:
         raise AirflowFailException(f"invalid partition key {text!r}: {text} is not a calendar day") from None
     return text
+
+
+MONTH_FORMAT = "YYYY-MM"
+_MONTH = re.compile(r"\d{4}-\d{2}")
+
+
+def validate_month_key(key: str | None) -> str:
+    """The key itself when it is a month written YYYY-MM (a rollup run's key); AirflowFailException otherwise.
+
+    Rollup runs created by the scheduler get it from StartOfMonthMapper; a person forcing a
+    partial month types it into the trigger form, so it is checked before any work starts.
+    """
+    text = "" if key in (None, "None") else str(key)
+    if not _MONTH.fullmatch(text) or not 1 <= int(text[5:]) <= 12:
+        example = "2018-11"
+        raise AirflowFailException(
+            f"invalid month key {text!r}: a rollup run's Partition Key is a month as {MONTH_FORMAT} (e.g. {example})"
+        )
+    return text
+
+
+def month_of(day_key: str) -> str:
+    """The month (YYYY-MM) a day key (YYYY-MM-DD) belongs to, as StartOfMonthMapper maps it."""
+    return validate_partition_key(day_key)[:7]
 
 
 def data_range(source: Source, events_prefix: str) -> tuple[str, str] | None:

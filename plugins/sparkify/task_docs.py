@@ -71,3 +71,16 @@ PUBLISH_TRANSFORM = """\
 Emits the `warehouse_marts` asset event with the partition key, the fact rows, rows merged per
 dimension and the checks' summary.
 """
+
+LOAD_ROLLUP = """\
+#### load_rollup
+One mapped task per rollup in `config.json` (the map index shows the table's name). Replaces the
+month's rows (the run's Partition Key, `YYYY-MM`) with the rollup model's output in one
+transaction: re-running a month gives the same table as a clean load.
+"""
+
+PUBLISH_ROLLUPS = """\
+#### publish
+Emits the `warehouse_rollups` asset event with the month, the rows loaded per rollup and the
+checks' summary.
+"""

@@ -1,12 +1,23 @@
-"""Both DAGs import cleanly, use the partitioned timetables, and map exactly config.json's entries."""
+"""The three DAGs import cleanly, use the partitioned timetables, and map exactly config.json's entries."""
 
 from __future__ import annotations
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
-from airflow.sdk import AssetAll, CronPartitionTimetable, IdentityMapper, PartitionedAssetTimetable
+from airflow.sdk import (
+    AssetAll,
+    CronPartitionTimetable,
+    IdentityMapper,
+    MonthWindow,
+    PartitionedAssetTimetable,
+    RollupMapper,
+    StartOfMonthMapper,
+    WaitForAll,
+)
+from airflow.serialization.decoders import decode_partition_mapper
+from airflow.serialization.encoders import encode_partition_mapper
 
-from sparkify.assets import STAGING_EVENTS, STAGING_SONGS, WAREHOUSE_MARTS
+from sparkify.assets import STAGING_EVENTS, STAGING_SONGS, WAREHOUSE_MARTS, WAREHOUSE_ROLLUPS
 from sparkify.config import REPO_ROOT, load_config
 
 
@@ -17,7 +28,7 @@ def dagbag() -> DagBag:
 
 def test_no_import_errors(dagbag: DagBag) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"sparkify_staging", "sparkify_transform"}
+    assert set(dagbag.dag_ids) == {"sparkify_staging", "sparkify_transform", "sparkify_rollups"}
 
 
 def test_staging_schedule_is_daily_utc_partitions(dagbag: DagBag) -> None:
@@ -78,3 +89,39 @@ def test_mapped_tasks_are_named_by_table_or_check() -> None:
     dag = DagBag(dag_folder=str(REPO_ROOT / "dags")).dags["sparkify_transform"]
     for task_id in ("load_dimension", "check"):
         assert dag.get_task(task_id).partial_kwargs.get("map_index_template") == "{{ task.name }}"
+
+
+def test_rollup_schedule_waits_for_every_day_of_a_month_of_marts(dagbag: DagBag) -> None:
+    dag = dagbag.dags["sparkify_rollups"]
+    timetable = dag.timetable
+    assert isinstance(timetable, PartitionedAssetTimetable)
+    assert timetable.asset_condition == WAREHOUSE_MARTS
+    mapper = timetable.default_partition_mapper
+    assert isinstance(mapper, RollupMapper)
+    assert isinstance(mapper.upstream_mapper, StartOfMonthMapper)
+    assert isinstance(mapper.window, MonthWindow)
+    assert isinstance(mapper.wait_policy, WaitForAll)
+    # Day keys in, month keys out: what the staging timetable writes and the rollup SQL reads.
+    assert mapper.upstream_mapper.input_format == "%Y-%m-%d"
+    assert mapper.upstream_mapper.output_format == "%Y-%m"
+    # As the scheduler runs it (serialised, then decoded into the core mapper).
+    core = decode_partition_mapper(encode_partition_mapper(mapper))
+    assert core.to_downstream("2018-11-05") == "2018-11"
+    assert sorted(core.to_upstream("2018-02")) == [f"2018-02-{day:02d}" for day in range(1, 29)]
+    assert dag.max_active_runs == 1  # two runs of one month must not replace its rows at once
+
+
+def test_rollups_map_exactly_the_configured_rollups_and_their_checks(dagbag: DagBag) -> None:
+    config = load_config()
+    dag = dagbag.dags["sparkify_rollups"]
+    assert _expanded(dag, "load_rollup") == config.rollup_kwargs()
+    assert [r["name"] for r in _expanded(dag, "load_rollup")] == ["user_activity_monthly", "song_ranking_monthly"]
+    checks = _expanded(dag, "check")
+    assert checks == config.check_kwargs(config.rollup_checks())
+    assert {c["table"] for c in checks} == {"user_activity_monthly", "song_ranking_monthly"}
+    # No rollup check runs in the transform, and every transform check still does.
+    transform = _expanded(dagbag.dags["sparkify_transform"], "check")
+    assert not {c["name"] for c in checks} & {c["name"] for c in transform}
+    assert dag.get_task("check").upstream_task_ids == {"load_rollup"}
+    assert {a.name for a in dag.get_task("publish").outlets} == {WAREHOUSE_ROLLUPS.name}
+    assert dag.get_task("load_rollup").partial_kwargs.get("map_index_template") == "{{ task.name }}"

@@ -23,6 +23,7 @@ from sparkify.config import REPO_ROOT, Config, load_config
 from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.load_dimension import LoadDimensionOperator
 from sparkify.operators.load_fact import LoadFactOperator
+from sparkify.operators.load_rollup import LoadRollupOperator
 from sparkify.operators.stage_events import StageEventsOperator
 from sparkify.operators.stage_songs import StageSongsOperator
 from sparkify.project import RESULTS_TABLE, all_tables
@@ -67,10 +68,30 @@ class Project:
         for kwargs in config.dimension_kwargs():
             LoadDimensionOperator(task_id="dim", partition_key=partition_key, config_path=path, **kwargs).execute({})
         if run_checks:
-            for kwargs in config.check_kwargs():
+            # Every check but the rollups' (staging checks too: a day's checks all at once).
+            rollup_checks = set(config.rollup_checks())
+            for kwargs in config.check_kwargs(c for c in config.checks if c not in rollup_checks):
                 DataQualityCheckOperator(
                     task_id="check", partition_key=partition_key, config_path=path, **kwargs
                 ).execute({})
+
+    def rollup(self, month: str, run_checks: bool = True) -> list[int]:
+        """Like one sparkify_rollups run for month (YYYY-MM): every rollup, then the rollup checks."""
+        path = str(self.config_path)
+        config = self.config
+        rows = [
+            LoadRollupOperator(task_id="load_rollup", partition_key=month, config_path=path, **kwargs).execute({})
+            for kwargs in config.rollup_kwargs()
+        ]
+        if run_checks:
+            self.check_rollups(month)
+        return rows
+
+    def check_rollups(self, month: str) -> None:
+        """The checks on rollup tables for month, as the rollup DAG maps them."""
+        path = str(self.config_path)
+        for kwargs in self.config.check_kwargs(self.config.rollup_checks()):
+            DataQualityCheckOperator(task_id="check", partition_key=month, config_path=path, **kwargs).execute({})
 
     def run(self, partition_keys: list[str], concurrency: int = 1) -> None:
         """Stage then transform each partition (like one staging run + its triggered transform run)."""

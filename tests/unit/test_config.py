@@ -47,7 +47,7 @@ def base() -> dict[str, Any]:
 def sql_dir(tmp_path: Path, base: dict[str, Any]) -> Path:
     """Stub every SQL file the shipped config references."""
     root = tmp_path / "sql"
-    paths = [base["fact"]["sql"], *(d["sql"] for d in base["dimensions"])]
+    paths = [base["fact"]["sql"], *(d["sql"] for d in base["dimensions"]), *(r["sql"] for r in base["rollups"])]
     paths += [c["sql"] for c in base["checks"] if c["type"] == "sql"]
     paths += [c["expected_sql"] for c in base["checks"] if "expected_sql" in c]
     for rel in paths:
@@ -132,7 +132,9 @@ def test_every_config_key_is_read_into_the_model() -> None:
     for section in ("source", "warehouse", "staging", "fact", "quality"):
         assert hasattr(config, section)
         assert schema["properties"][section]["additionalProperties"] is False
-    assert set(schema["properties"]) == {"source", "warehouse", "staging", "fact", "dimensions", "checks", "quality"}
+    assert set(schema["properties"]) == {
+        "source", "warehouse", "staging", "fact", "dimensions", "rollups", "checks", "quality"
+    }  # fmt: skip
 
 
 def test_shipped_config_loads(sql_dir: Path) -> None:
@@ -167,7 +169,11 @@ def test_shipped_config_loads(sql_dir: Path) -> None:
         "songs",
         "artists",
         "time",
+        "user_activity_monthly",
+        "song_ranking_monthly",
     )
+    assert [r.partition_column for r in cfg.rollups] == ["month", "month"]
+    assert cfg.partition_column_of("song_ranking_monthly") == "month"
 
     assert len(cfg.checks) == len(json.loads(SHIPPED.read_text(encoding="utf-8"))["checks"])
     assert {c.name for c in cfg.staging_checks()} == {
@@ -865,3 +871,50 @@ def test_project_home_is_sparkify_home_else_the_checkout(monkeypatch: pytest.Mon
     monkeypatch.delenv(HOME_ENV)
     assert project_home() == REPO_ROOT
     assert (project_home() / "config.json").is_file() and (project_home() / "sql" / "ddl").is_dir()
+
+
+# --------------------------------------------------------------------------- rollups (issue 15)
+
+
+def test_rollups_are_optional(base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path) -> None:
+    del base["rollups"]
+    base["checks"] = [c for c in base["checks"] if "monthly" not in c["table"]]
+    config = load_config(write(base), sql_dir=sql_dir)
+    assert config.rollups == () and config.rollup_checks() == () and config.rollup_kwargs() == []
+    assert "user_activity_monthly" not in config.table_names()
+
+
+def test_a_rollup_entry_is_validated_like_a_dimension(
+    base: dict[str, Any], load_bad: Callable[..., ConfigError], sql_dir: Path
+) -> None:
+    base["rollups"][0]["key"] = ["user_id"]  # without the month: one month's rows would collide
+    base["rollups"][1]["mode"] = "upsert"  # rollups replace their month: no load mode
+    base["rollups"].append(dict(base["rollups"][0], name="users"))  # a dimension's name
+    base["rollups"].append({"name": "plays_monthly", "sql": "rollups/none.sql", "key": ["month"]})
+    message = str(load_bad(base))
+    assert "$.rollups[0].key: must include the month column 'month' (the key is ['user_id'])" in message
+    assert "$.rollups[1].mode: unknown key" in message
+    assert "$.rollups[2].name: duplicate table name 'users' (already used at $.dimensions[0].name)" in message
+    assert f"$.rollups[3].sql: SQL file not found: {sql_dir / 'rollups/none.sql'}" in message
+
+
+def test_rollup_columns_are_checked_against_their_ddl(base: dict[str, Any], write: Callable[[Any], Path]) -> None:
+    base["rollups"][1]["key"] = ["month", "song"]
+    base["rollups"][0]["partition_column"] = "period"
+    base["rollups"][0]["key"] = ["period", "user_id"]
+    with pytest.raises(ConfigError) as info:
+        load_config(write(base))  # the real sql/ (its ddl files list the columns)
+    message = str(info.value)
+    assert "$.rollups[1].key[1]: column 'song' is not in table 'song_ranking_monthly'" in message
+    assert "$.rollups[0].partition_column: column 'period' is not in table 'user_activity_monthly'" in message
+
+
+def test_checks_on_rollups_may_be_partition_scoped_and_run_only_in_the_rollup_dag(
+    base: dict[str, Any], write: Callable[[Any], Path], sql_dir: Path
+) -> None:
+    config = load_config(write(base), sql_dir=sql_dir)
+    rollup_checks = config.rollup_checks()
+    assert rollup_checks and {c.scope for c in rollup_checks} == {"partition"}
+    assert config.partition_column_of("user_activity_monthly") == "month"
+    assert not set(rollup_checks) & (set(config.transform_checks()) | set(config.staging_checks()))
+    assert set(rollup_checks) | set(config.transform_checks()) | set(config.staging_checks()) == set(config.checks)

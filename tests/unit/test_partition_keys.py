@@ -7,7 +7,14 @@ from types import SimpleNamespace
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from sparkify.partitions import data_range, describe_range, is_manual_run, validate_partition_key
+from sparkify.partitions import (
+    data_range,
+    describe_range,
+    is_manual_run,
+    month_of,
+    validate_month_key,
+    validate_partition_key,
+)
 from sparkify.publish import check_summary
 from sparkify.sources import SourceObject
 
@@ -33,6 +40,24 @@ def test_valid_keys(key: str) -> None:
 def test_invalid_keys_fail_without_retry(key: str | None, message: str) -> None:
     with pytest.raises(AirflowFailException, match=message):
         validate_partition_key(key)
+
+
+@pytest.mark.parametrize("key", ["2018-11", "2019-01", "2018-12"])
+def test_valid_month_keys(key: str) -> None:
+    assert validate_month_key(key) == key
+
+
+@pytest.mark.parametrize("key", [None, "", "None", "2018-13", "2018-00", "2018-11-05", "2018-1", "201811", " 2018-11"])
+def test_invalid_month_keys_fail_without_retry(key: str | None) -> None:
+    with pytest.raises(AirflowFailException, match=r"a rollup run's Partition Key is a month as YYYY-MM"):
+        validate_month_key(key)
+
+
+def test_month_of_a_day_is_its_rollup_key() -> None:
+    assert month_of("2018-11-30") == "2018-11"
+    assert month_of("2018-12-01") == "2018-12"
+    with pytest.raises(AirflowFailException):
+        month_of("2018-02-30")
 
 
 class _Listing:

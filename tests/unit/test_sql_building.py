@@ -451,6 +451,8 @@ class TestProject:
             "songs",
             "artists",
             "time",
+            "user_activity_monthly",
+            "song_ranking_monthly",
         ]
 
     def test_model_context(self, config: Config) -> None:

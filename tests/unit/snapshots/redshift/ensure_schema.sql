@@ -185,3 +185,27 @@ CREATE TABLE IF NOT EXISTS "sparkify"."time" (
     weekday    SMALLINT  NOT NULL
 )
 DISTKEY (start_time) SORTKEY (start_time);
+
+-- Rollup: one row per user and month (YYYY-MM) of the songplays published for the month's days.
+-- Rebuilt as a whole month by sparkify_rollups (delete + insert), so the key holds the month.
+CREATE TABLE IF NOT EXISTS "sparkify"."user_activity_monthly" (
+    month              VARCHAR(7)   NOT NULL,
+    user_id            VARCHAR(64)  NOT NULL,
+    plays              INTEGER      NOT NULL,
+    sessions           INTEGER      NOT NULL,
+    distinct_songs     INTEGER      NOT NULL,
+    level_at_month_end VARCHAR(16),
+    PRIMARY KEY (month, user_id)
+);
+
+-- Rollup: the catalogue songs played in a month (YYYY-MM), ranked by plays (1 = most played; ties
+-- share a rank). Rebuilt as a whole month by sparkify_rollups (delete + insert).
+CREATE TABLE IF NOT EXISTS "sparkify"."song_ranking_monthly" (
+    month     VARCHAR(7)  NOT NULL,
+    song_id   VARCHAR(32) NOT NULL,
+    artist_id VARCHAR(32),
+    plays     INTEGER     NOT NULL,
+    listeners INTEGER     NOT NULL,
+    play_rank INTEGER     NOT NULL,
+    PRIMARY KEY (month, song_id)
+);
