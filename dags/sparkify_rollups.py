@@ -8,7 +8,9 @@ as mapped tasks, runs the checks on rollup tables, and emits **warehouse_rollups
 
 * A month with missing days stays pending (`make status` lists the days it waits for).
 * Re-running a day of a month that was already rolled up (re-staging or re-transforming it) runs
-  that month's rollup again; each run replaces the whole month, so the tables equal a clean load.
+  that month's rollup again, once: the transform's `request_rollup` task emits a
+  **rollup_requests** event for the month. Each run replaces the whole month, so the tables
+  equal a clean load.
 * Force a partial month on purpose: trigger this DAG with *Partition Key* `YYYY-MM` (trigger
   form, *Advanced Options*) or `make backfill DAG=rollups START=2018-11 END=2018-11`.
 """
@@ -20,6 +22,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import (
     DAG,
+    IdentityMapper,
     MonthWindow,
     PartitionedAssetTimetable,
     RollupMapper,
@@ -29,7 +32,7 @@ from airflow.sdk import (
 )
 
 from sparkify import task_docs
-from sparkify.assets import WAREHOUSE_MARTS, WAREHOUSE_ROLLUPS
+from sparkify.assets import ROLLUP_REQUESTS, WAREHOUSE_MARTS, WAREHOUSE_ROLLUPS
 from sparkify.config import load_config
 from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.load_rollup import LoadRollupOperator
@@ -42,13 +45,18 @@ config = load_config()
 with DAG(
     dag_id="sparkify_rollups",
     description="Roll published days up into monthly tables once every day of the month is in.",
+    # A month fires once every day has a warehouse_marts event, or when a re-published day of a month
+    # rolled up before asks for it (rollup_requests, keyed by the month: see RequestRollupOperator).
     schedule=PartitionedAssetTimetable(
-        assets=WAREHOUSE_MARTS,
-        default_partition_mapper=RollupMapper(
-            upstream_mapper=StartOfMonthMapper(input_format=DAY_KEY_FORMAT, output_format=MONTH_KEY_FORMAT),
-            window=MonthWindow(),
-            wait_policy=WaitForAll(),
-        ),
+        assets=WAREHOUSE_MARTS | ROLLUP_REQUESTS,
+        partition_mapper_config={
+            WAREHOUSE_MARTS: RollupMapper(
+                upstream_mapper=StartOfMonthMapper(input_format=DAY_KEY_FORMAT, output_format=MONTH_KEY_FORMAT),
+                window=MonthWindow(),
+                wait_policy=WaitForAll(),
+            ),
+            ROLLUP_REQUESTS: IdentityMapper(),
+        },
     ),
     start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),
     catchup=False,

@@ -18,11 +18,12 @@ import pendulum
 from airflow.sdk import DAG, IdentityMapper, PartitionedAssetTimetable, task
 
 from sparkify import task_docs
-from sparkify.assets import STAGING_EVENTS, STAGING_SONGS, WAREHOUSE_MARTS
+from sparkify.assets import ROLLUP_REQUESTS, STAGING_EVENTS, STAGING_SONGS, WAREHOUSE_MARTS
 from sparkify.config import load_config
 from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.load_dimension import LoadDimensionOperator
 from sparkify.operators.load_fact import LoadFactOperator
+from sparkify.operators.request_rollup import RequestRollupOperator
 from sparkify.project import DEFAULT_ARGS, WAREHOUSE_POOL
 from sparkify.publish import check_summary, set_extras
 
@@ -67,5 +68,10 @@ with DAG(
         }
         return set_extras(outlet_events, {WAREHOUSE_MARTS: extra})
 
+    # After warehouse_marts: a day of a month already rolled up asks for the month again (else skipped).
+    request_rollup = RequestRollupOperator(
+        task_id="request_rollup", outlets=[ROLLUP_REQUESTS], retries=1, doc_md=task_docs.REQUEST_ROLLUP
+    )
+
     published = publish(load_fact.output, load_dimensions.output, checks.output)
-    load_fact >> load_dimensions >> checks >> published
+    load_fact >> load_dimensions >> checks >> published >> request_rollup

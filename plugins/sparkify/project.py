@@ -21,6 +21,9 @@ REJECTED_TABLE = "rejected_lines"
 SONG_LOOKUP_TABLE = "song_lookup"
 #: Temporary table of one song-staging transaction (sql/staging/song_changes_table.sql).
 SONG_CHANGES_TABLE = "_song_changes"
+#: Months a rollup run has started for (sql/ddl/rollup_months.sql): a day re-published after its
+#: month was rolled up asks for the month again (sparkify.operators.request_rollup).
+ROLLUP_MONTHS_TABLE = "rollup_months"
 #: Append-only audit log of data-quality results (not part of the idempotency contract).
 RESULTS_TABLE = "dq_results"
 #: Airflow pool of every task that writes to the warehouse (scripts/airflow.sh creates it): caps
@@ -45,8 +48,9 @@ def open_warehouse(config: Config) -> Warehouse:
 
 
 def all_tables(config: Config) -> list[str]:
-    """Every table the pipeline owns: bookkeeping, staging (and its song lookup), fact and dimensions."""
-    return [MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, SONG_LOOKUP_TABLE, *config.table_names()]
+    """Every table the pipeline owns: bookkeeping, staging (and its song lookup), fact, dimensions, rollups."""
+    bookkeeping = [MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, SONG_LOOKUP_TABLE, ROLLUP_MONTHS_TABLE]
+    return [*bookkeeping, *config.table_names()]
 
 
 def model_context(config: Config, warehouse: Warehouse, this: str | None = None) -> dict[str, str]:

@@ -84,3 +84,10 @@ PUBLISH_ROLLUPS = """\
 Emits the `warehouse_rollups` asset event with the month, the rows loaded per rollup and the
 checks' summary.
 """
+
+REQUEST_ROLLUP = """\
+#### request_rollup
+Skipped unless this day's month was already rolled up. Then it emits a `rollup_requests` event
+for the month (`YYYY-MM`), and `sparkify_rollups` rolls the month up again once, with this day's
+new rows. (Airflow's RollupMapper alone would wait for every day of the month a second time.)
+"""

@@ -6,6 +6,7 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import (
     AssetAll,
+    AssetAny,
     CronPartitionTimetable,
     IdentityMapper,
     MonthWindow,
@@ -17,7 +18,7 @@ from airflow.sdk import (
 from airflow.serialization.decoders import decode_partition_mapper
 from airflow.serialization.encoders import encode_partition_mapper
 
-from sparkify.assets import STAGING_EVENTS, STAGING_SONGS, WAREHOUSE_MARTS, WAREHOUSE_ROLLUPS
+from sparkify.assets import ROLLUP_REQUESTS, STAGING_EVENTS, STAGING_SONGS, WAREHOUSE_MARTS, WAREHOUSE_ROLLUPS
 from sparkify.config import REPO_ROOT, load_config
 
 
@@ -68,6 +69,14 @@ def _expanded(dag, task_id: str) -> list[dict]:
     return list(task.expand_input.value)
 
 
+def test_transform_requests_a_rolled_up_month_after_publishing(dagbag: DagBag) -> None:
+    dag = dagbag.dags["sparkify_transform"]
+    request = dag.get_task("request_rollup")
+    assert request.upstream_task_ids == {"publish"}
+    assert [a.name for a in request.outlets] == [ROLLUP_REQUESTS.name]
+    assert ROLLUP_REQUESTS.name not in {a.name for a in dag.get_task("publish").outlets}
+
+
 def test_transform_maps_exactly_the_configured_dimensions_and_checks(dagbag: DagBag) -> None:
     config = load_config()
     dag = dagbag.dags["sparkify_transform"]
@@ -95,8 +104,12 @@ def test_rollup_schedule_waits_for_every_day_of_a_month_of_marts(dagbag: DagBag)
     dag = dagbag.dags["sparkify_rollups"]
     timetable = dag.timetable
     assert isinstance(timetable, PartitionedAssetTimetable)
-    assert timetable.asset_condition == WAREHOUSE_MARTS
-    mapper = timetable.default_partition_mapper
+    condition = timetable.asset_condition
+    assert isinstance(condition, AssetAny)  # all days of a month, or a request for the month
+    assert [asset.name for asset in condition.objects] == [WAREHOUSE_MARTS.name, ROLLUP_REQUESTS.name]
+    mappers = {asset.name: mapper for asset, mapper in timetable.partition_mapper_config.items()}
+    assert isinstance(mappers[ROLLUP_REQUESTS.name], IdentityMapper)  # the request's key is the month
+    mapper = mappers[WAREHOUSE_MARTS.name]
     assert isinstance(mapper, RollupMapper)
     assert isinstance(mapper.upstream_mapper, StartOfMonthMapper)
     assert isinstance(mapper.window, MonthWindow)

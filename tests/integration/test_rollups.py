@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.execution_time.context import OutletEventAccessors
 
+from sparkify.assets import ROLLUP_REQUESTS
+from sparkify.operators.request_rollup import RequestRollupOperator
 from tests.integration.conftest import days
 
 #: Three days at the end of one month and three at the start of the next: month boundaries.
@@ -220,3 +223,27 @@ def test_a_rollup_run_refuses_a_key_that_is_not_a_month(make_project, sample: Pa
     project = make_project(sample)
     with pytest.raises(AirflowFailException, match="YYYY-MM"):
         project.rollup(key)
+
+
+def request_rollup(project: Any, day: str) -> tuple[str | None, set[str]]:
+    """Run request_rollup for day as the transform does; (its result or None when skipped, emitted keys)."""
+    events = OutletEventAccessors()
+    operator = RequestRollupOperator(task_id="request_rollup", partition_key=day, config_path=str(project.config_path))
+    try:
+        result = operator.execute({"outlet_events": events})
+    except AirflowSkipException:
+        result = None
+    return result, set(events[ROLLUP_REQUESTS].partition_keys)
+
+
+def test_a_day_asks_for_its_month_again_only_once_the_month_was_rolled_up(make_project, sample: Path) -> None:
+    project = make_project(sample)
+    project.run(NOVEMBER)
+    assert request_rollup(project, "2018-11-29") == (None, set())  # the RollupMapper still waits
+    project.rollup("2018-11")
+    assert request_rollup(project, "2018-11-29") == ("2018-11", {"2018-11"})
+    assert request_rollup(project, "2018-11-30") == ("2018-11", {"2018-11"})
+    project.run(DECEMBER[:1])
+    assert request_rollup(project, "2018-12-01") == (None, set())  # another month: untouched
+    started = project.query("SELECT month FROM rollup_months")
+    assert started == [("2018-11",)]

@@ -63,6 +63,15 @@ CREATE TABLE IF NOT EXISTS "sparkify"."song_lookup" (
     artist_id VARCHAR(32) NOT NULL
 );
 
+-- Months a rollup run has started for. A rollup run records its month (committed) before it reads
+-- the fact, so a day published after that moment finds its month here and asks for the month's
+-- rollup again (asset rollup_requests); a day published before it is read by that run.
+CREATE TABLE IF NOT EXISTS "sparkify"."rollup_months" (
+    month           VARCHAR(7) NOT NULL,
+    last_started_at TIMESTAMP  NOT NULL,
+    PRIMARY KEY (month)
+);
+
 -- Raw log events, one row per JSON record, partitioned by day (partition_key = 'YYYY-MM-DD').
 -- A record is identified by its object, its line and its position on that line (record_in_line:
 -- JSON objects separated only by whitespace on one line are separate records).
