@@ -10,6 +10,11 @@ Layout written under ``--out``::
     song_data/A/B/C/TRABC....json       one compact-ish JSON object, no final newline
     log_data/YYYY/MM/YYYY-MM-DD-events.json  JSON lines, no final newline
 
+or, with ``--events-partition-prefix TEMPLATE`` (the template of config.json's
+``source.events_partition_prefix``, events_prefix ``log_data``), the same log files in that layout:
+Hive-style ``log_data/year={{ year }}/month={{ month }}/day={{ day }}/`` writes
+``log_data/year=2018/month=11/day=05/events.json``.
+
 Quirks reproduced on purpose (they are what the pipeline has to cope with):
 logged-out/guest events with ``userId ""`` and null user fields; double-Latin-1
 mojibake of non-ASCII ``song``/``artist`` strings in the logs only; users whose
@@ -36,12 +41,16 @@ from pathlib import Path
 from random import Random
 from typing import NamedTuple
 
+from sparkify.config_model import DEFAULT_EVENTS_PARTITION_PREFIX
+from sparkify.source_layout import partition_layout
+
 DAY_SECONDS = 86_400
 MS_SUFFIX = 796  # every ts/registration in the real sample ends in 796 ms
 SESSION_BASE = date(2018, 1, 1)  # sessionIds stay < 2**31 (Redshift INT4)
 OFF_CATALOGUE_SIZE = 1_000  # fixed so that the pool never depends on volume
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 CHUNK = 20_000  # lines per write(): large buffered writes, bounded memory
+EVENTS_PREFIX = "log_data"  # config.json's source.events_prefix
 
 FIRST = ["Walter", "Jacob", "Aleena", "Ryan", "Tegan", "Lily", "Sara", "Kevin", "Samuel", "Jayden",
          "Chloe", "Layla", "Noah", "Mohammad", "Cienna", "Jordan", "Avery", "Matthew"]
@@ -286,14 +295,25 @@ def generate_day(rng: Random, day: date, users: list[User], n: int, n_songs: int
     return (ts, sess, item, page, song, flags), sessions
 
 
+def day_file(out: Path, day: date, events_partition_prefix: str = DEFAULT_EVENTS_PARTITION_PREFIX) -> Path:
+    """Where a day's log file goes: the layout's prefix for the day (events_prefix log_data), then
+    ``events.json`` in a day folder or ``-events.json`` after a prefix that ends in the day."""
+    prefix = partition_layout(events_partition_prefix, EVENTS_PREFIX).prefix(day.isoformat())
+    return out / (prefix + ("events.json" if prefix.endswith("/") else "-events.json"))
+
+
 def generate(out: Path, start: date, end: date, users: int, events_per_day: int, songs: int,
-             match_share: float, seed: int, shapes: RareShapes | None = None) -> dict:
+             match_share: float, seed: int, shapes: RareShapes | None = None,
+             events_partition_prefix: str = DEFAULT_EVENTS_PARTITION_PREFIX) -> dict:
     """Write song files and one log file per day in [start, end]; return counts.
 
     shapes: rare real-world shapes to add to every day (RareShapes); their numbers are added
     to the counts under "shapes" (the plain counts describe the generated events only).
+    events_partition_prefix: the events' layout (config.json's source.events_partition_prefix);
+    a day's file has the same bytes in every layout.
     """
     out = Path(out)
+    day_file(out, start, events_partition_prefix)  # an invalid layout fails before anything is written
     catalogue = make_catalogue(seed, songs)
     cat_songs = [s for _, s in catalogue]
     for tid, s in catalogue:
@@ -319,7 +339,7 @@ def generate(out: Path, start: date, end: date, users: int, events_per_day: int,
             rng, day, user_list, events_per_day, len(cat_songs), len(pool), match_share)
         day_ms = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1000 + MS_SUFFIX
         order = sorted(range(len(ts)), key=ts.__getitem__)  # stable: ties keep session order
-        path = out / "log_data" / f"{day:%Y}" / f"{day:%m}" / f"{day:%Y-%m-%d}-events.json"
+        path = day_file(out, day, events_partition_prefix)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", encoding="ascii", newline="\n", buffering=1 << 20) as fh:
             lines: list[str] = []
@@ -419,12 +439,20 @@ def main(argv: list[str] | None = None) -> dict:
     for name in RareShapes._fields:
         ap.add_argument(f"--{name.replace('_', '-')}", type=int, default=0, metavar="N",
                         help=f"per day: {name.replace('_', ' ')} (RareShapes)")
+    ap.add_argument("--events-partition-prefix", default=DEFAULT_EVENTS_PARTITION_PREFIX, metavar="TEMPLATE",
+                    help="the events' layout, as config.json's source.events_partition_prefix "
+                         "(default: the Udacity layout)")
     a = ap.parse_args(argv)
     if a.end < a.start:
         ap.error("--end must not be before --start")
+    try:
+        partition_layout(a.events_partition_prefix, EVENTS_PREFIX)
+    except ValueError as exc:
+        ap.error(str(exc))
     t0 = time.perf_counter()
     shapes = RareShapes(*(getattr(a, name) for name in RareShapes._fields))
-    c = generate(a.out, a.start, a.end, a.users, a.events_per_day, a.songs, a.match_share, a.seed, shapes)
+    c = generate(a.out, a.start, a.end, a.users, a.events_per_day, a.songs, a.match_share, a.seed, shapes,
+                 a.events_partition_prefix)
     print(f"wrote {c['log_files']} log files ({c['events']} events, {c['nextsong']} NextSong, "
           f"{c['nextsong_matched']} matched) + {c['song_files']} song files to {a.out} "
           f"in {time.perf_counter() - t0:.2f}s")

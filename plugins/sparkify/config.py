@@ -17,7 +17,8 @@ Validation happens in two stages:
    per-check-type parameters.
 2. Semantic rules that a schema cannot express: referenced SQL files exist, table and
    check names are unique, checks point at known tables and at columns those tables have
-   (per ``sql/ddl/<table>.sql``), ``scope: partition`` is only used on partitioned tables.
+   (per ``sql/ddl/<table>.sql``), ``scope: partition`` is only used on partitioned tables,
+   ``source.events_partition_prefix`` renders a usable layout (sparkify.source_layout).
 
 Both stages always run (the semantic one tolerates malformed input) so that a single
 message reports everything.
@@ -41,6 +42,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from sparkify.checks import CHECK_TYPES, THRESHOLD_KEYS
 from sparkify.checks.base import CheckType, ConfigContext
 from sparkify.config_model import (
+    DEFAULT_EVENTS_PARTITION_PREFIX,
     DEFAULT_MAX_REJECTED_SHARE,
     DEFAULT_ROLLUP_PARTITION_COLUMN,
     DEFAULT_STATEMENT_TIMEOUT_SECONDS,
@@ -59,6 +61,7 @@ from sparkify.config_model import (
 )
 from sparkify.ddl import table_columns
 from sparkify.paths import REPO_ROOT, SQL_DIR
+from sparkify.source_layout import layout_problems
 
 __all__ = [
     "DEFAULT_MAX_REJECTED_SHARE",
@@ -347,7 +350,7 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
     """Cross-field rules. Written defensively: the document may have failed the schema."""
     if not isinstance(document, Mapping):
         return []
-    problems: list[str] = []
+    problems: list[str] = _source_layout_problems(_mapping(document.get("source")))
 
     # Tables: staging events (partitioned), staging songs, fact (partitioned), dimensions, rollups (by month).
     tables: dict[str, str] = {}  # name -> JSON path of its first declaration
@@ -463,6 +466,21 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
         problems.extend(_column_problems(check, where, tables, sql_dir, columns_cache))
 
     return problems
+
+
+def _source_layout_problems(source: Mapping[str, Any]) -> list[str]:
+    """The day's prefix template must render a relative prefix per day that no other day's objects share.
+
+    Checked here, at parse time, so a template without the day fails the DAG import instead of
+    every partition staging the same objects. A missing or malformed events_prefix is the
+    schema's to report; the template is still checked (with a stand-in) so one round trip fixes both.
+    """
+    template = source.get("events_partition_prefix", DEFAULT_EVENTS_PARTITION_PREFIX)
+    if not isinstance(template, str) or not template:
+        return []
+    events_prefix = source.get("events_prefix")
+    events_prefix = events_prefix if isinstance(events_prefix, str) else "events"
+    return [f"$.source.events_partition_prefix: {problem}" for problem in layout_problems(template, events_prefix)]
 
 
 def _table_key_problems(

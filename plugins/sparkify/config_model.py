@@ -30,6 +30,8 @@ DEFAULT_ROLLUP_PARTITION_COLUMN = "month"
 DEFAULT_MAX_REJECTED_SHARE = 0.01
 #: Seconds a check's query (or its failing-rows sample) may run before the warehouse stops it.
 DEFAULT_STATEMENT_TIMEOUT_SECONDS = 60.0
+#: A day's log objects in the Udacity layout: log_data/2018/11/2018-11-05-events.json.
+DEFAULT_EVENTS_PARTITION_PREFIX = "{{ events_prefix }}/{{ year }}/{{ month }}/{{ ds }}"
 
 #: Reusable value shapes, referenced as "#/$defs/<name>" by the fields below.
 DEFS: dict[str, dict[str, Any]] = {
@@ -203,6 +205,19 @@ class SourceConfig:
         },
         read=bool,
         default=False,
+    )
+    #: Where a day's log objects are (sparkify.source_layout renders and validates it).
+    events_partition_prefix: str = config_key(
+        {
+            "description": (
+                "Jinja template of a day's object key prefix; variables: ds and partition_key (YYYY-MM-DD), year, "
+                "month, day, events_prefix. A day's objects are the *.json objects directly after it (end it with "
+                f"'/' for a folder per day); default {DEFAULT_EVENTS_PARTITION_PREFIX!r} (the Udacity layout)"
+            ),
+            "type": "string",
+            "minLength": 1,
+        },
+        default=DEFAULT_EVENTS_PARTITION_PREFIX,
     )
 
     @property

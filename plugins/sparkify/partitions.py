@@ -14,6 +14,8 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from sparkify.config import SourceConfig
+from sparkify.source_layout import layout_of
 from sparkify.sources import Source
 
 KEY_FORMAT = "YYYY-MM-DD"
@@ -22,8 +24,6 @@ DAY_KEY_FORMAT = "%Y-%m-%d"
 #: strftime of a month's partition key (the rollup runs' keys).
 MONTH_KEY_FORMAT = "%Y-%m"
 _KEY = re.compile(r"\d{4}-\d{2}-\d{2}")
-#: The day in a log object's key: log_data/2018/11/2018-11-05-events.json -> 2018-11-05.
-_DAY_IN_KEY = re.compile(r"(\d{4}-\d{2}-\d{2})[^/]*$")
 
 
 def validate_partition_key(key: str | None) -> str:
@@ -68,16 +68,15 @@ def month_of(day_key: str) -> str:
     return validate_partition_key(day_key)[:7]
 
 
-def data_range(source: Source, events_prefix: str) -> tuple[str, str] | None:
+def data_range(source: Source, config: SourceConfig) -> tuple[str, str] | None:
     """First and last day that have log objects in the source, or None when it holds none.
 
-    Lists the whole events prefix, so it is only called to explain a failure, never per run.
+    The day of each key is read back through the source's layout (source.events_partition_prefix),
+    so any layout works. Lists everything under the layout's root folder, so it is only called to
+    explain a failure, never per run.
     """
-    days = sorted(
-        match.group(1)
-        for obj in source.list(events_prefix.strip("/") + "/")
-        if (match := _DAY_IN_KEY.search(obj.key))
-    )
+    layout = layout_of(config)
+    days = sorted(day for obj in source.list(layout.root) if (day := layout.day_of(obj.key)))
     return (days[0], days[-1]) if days else None
 
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from airflow.sdk.exceptions import AirflowFailException
 
 from sparkify.config import SourceConfig
+from sparkify.source_layout import is_event_object, layout_of
 
 CHUNK_BYTES = 1 << 20
 #: Chunks an S3 read may fetch ahead of the parser (memory: this many x CHUNK_BYTES at most).
@@ -115,31 +116,20 @@ class Source(Protocol):
         ...
 
 
-def partition_prefix(events_prefix: str, partition_key: str) -> str:
-    """Key prefix of one day's log objects: log_data/YYYY/MM/YYYY-MM-DD."""
-    year, month, _ = partition_key.split("-")
-    return f"{events_prefix.strip('/')}/{year}/{month}/{partition_key}"
+def partition_prefix(config: SourceConfig, partition_key: str) -> str:
+    """Key prefix of one day's log objects: source.events_partition_prefix rendered for the day.
 
-
-def is_event_object(key: str, partition_key: str, events_prefix: str) -> bool:
-    """Whether key is one of the day's log objects: ``<day folder>/<YYYY-MM-DD>*.json``.
-
-    Why: staging takes every object under the day's prefix, and real prefixes collect debris
-    (``2018-11-01-events.json.bak``, ``.tmp`` uploads, ``_SUCCESS`` markers, sub-folders) whose
-    events would be staged twice. Only names ending in .json directly in the day's folder count.
+    The one place a day's prefix is computed (sensor, staging, Redshift COPY); the layout and the
+    day's object filter (is_event_object) live in sparkify.source_layout.
     """
-    folder = partition_prefix(events_prefix, partition_key).rpartition("/")[0] + "/"
-    if not key.startswith(folder):
-        return False
-    name = key[len(folder) :]
-    rest = name[len(partition_key) :]
-    return name.startswith(partition_key) and rest.endswith(".json") and "/" not in rest and not rest[0].isdigit()
+    return layout_of(config).prefix(partition_key)
 
 
 def list_partition(source: Source, config: SourceConfig, partition_key: str) -> PartitionListing:
     """The day's log objects and the ignored rest under its prefix (no failure when empty)."""
-    listed = source.list(partition_prefix(config.events_prefix, partition_key))
-    objects = [obj for obj in listed if is_event_object(obj.key, partition_key, config.events_prefix)]
+    prefix = partition_prefix(config, partition_key)
+    listed = source.list(prefix)
+    objects = [obj for obj in listed if is_event_object(obj.key, prefix)]
     return PartitionListing(objects, [obj for obj in listed if obj not in objects])
 
 
@@ -151,8 +141,12 @@ def partition_objects(source: Source, config: SourceConfig, partition_key: str) 
     """
     listing = list_partition(source, config, partition_key)
     if not listing.objects and not config.allow_empty_partitions:
-        prefix = partition_prefix(config.events_prefix, partition_key)
-        ignored = f" ({len(listing.ignored)} other object(s) ignored: not <day>*.json)" if listing.ignored else ""
+        prefix = partition_prefix(config, partition_key)
+        ignored = (
+            f" ({len(listing.ignored)} other object(s) ignored: not a .json object directly after the prefix)"
+            if listing.ignored
+            else ""
+        )
         raise MissingPartitionError(
             f"partition {partition_key}: no log objects under {source.uri.rstrip('/')}/{prefix}*{ignored} "
             "(set source.allow_empty_partitions to stage such days as empty)"
@@ -162,7 +156,7 @@ def partition_objects(source: Source, config: SourceConfig, partition_key: str) 
 
 @dataclass(frozen=True, slots=True)
 class FolderSource:
-    """A local folder laid out like the S3 bucket (song_data/..., log_data/YYYY/MM/...)."""
+    """A local folder laid out like the S3 bucket (song_data/..., the events' layout)."""
 
     uri: str
 

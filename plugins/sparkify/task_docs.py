@@ -24,11 +24,12 @@ First creates the tables of `config.json` when their DDL (`sql/ddl/*.sql`) chang
 warehouse needs no setup (else that costs one query; `stage_songs` and `load_fact_songplays` do
 the same). Then deletes this partition from `staging_events` and COPYs the records of the day's log objects
 Deletes this partition from `staging_events` and COPYs the records of the day's log objects
-(`<day>*.json`; other objects under the prefix are logged as ignored) back in, in one
-transaction: re-runs and backfills never touch other days. Records that cannot be loaded go to
-`rejected_lines` with the reason; blank lines are counted, not records. Fails (no retry) when the
-rejected share of records passes `staging.max_rejected_share`. Its counts (lines, blank lines,
-records, loaded, rejected, ignored objects) become the extras of the `staging_events` asset event.
+(`<day prefix>*.json`, the prefix from `source.events_partition_prefix`; other objects under it
+are logged as ignored) back in, in one transaction: re-runs and backfills never touch other days.
+Records that cannot be loaded go to `rejected_lines` with the reason; blank lines are counted, not
+records. Fails (no retry) when the rejected share of records passes `staging.max_rejected_share`.
+Its counts (lines, blank lines, records, loaded, rejected, ignored objects) become the extras of
+the `staging_events` asset event.
 """
 
 STAGE_SONGS = """\

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from sparkify import sources
-from sparkify.config import REPO_ROOT
+from sparkify.config import REPO_ROOT, SourceConfig
 from sparkify.operators.stage_events import StageEventsOperator
 from sparkify.operators.stage_songs import StageSongsOperator
 from sparkify.sources import MissingPartitionError, S3Source, SourceAccessError, partition_prefix
@@ -79,7 +79,7 @@ def sample(generator: ModuleType, tmp_path_factory: pytest.TempPathFactory, buck
 def test_list_and_stream_a_partition(sample: tuple[Path, str, dict], monkeypatch: pytest.MonkeyPatch) -> None:
     folder, uri, _ = sample
     source = S3Source(uri, "aws_default")
-    prefix = partition_prefix("log_data", "2018-11-02")
+    prefix = partition_prefix(SourceConfig(uri, "aws_default", "log_data", "song_data", 1.0), "2018-11-02")
     objects = source.list(prefix)
     assert [o.key for o in objects] == ["log_data/2018/11/2018-11-02-events.json"]
     local = (folder / objects[0].key).read_bytes()

@@ -237,3 +237,31 @@ def test_cli(tmp_path, capsys):
     assert (tmp_path / "log_data/2018/12/2018-12-01-events.json").exists()
     with pytest.raises(SystemExit):
         gd.main(["--out", str(tmp_path), "--start", "2018-11-02", "--end", "2018-11-01"])
+
+
+@pytest.mark.parametrize(
+    ("template", "day_file"),
+    [
+        ("log_data/year={{ year }}/month={{ month }}/day={{ day }}/", "log_data/year=2018/month=11/day=02/events.json"),
+        ("events/{{ ds }}", "events/2018-11-02-events.json"),
+    ],
+)
+def test_other_layouts_hold_the_same_files(out, tmp_path, template, day_file):
+    root, counts = out
+    assert gd.generate(tmp_path, START, END, **PARAMS, events_partition_prefix=template) == counts
+    default, other = files(root), files(tmp_path)
+    assert other[day_file] == default["log_data/2018/11/2018-11-02-events.json"]
+    assert sorted(v for k, v in other.items() if not k.startswith("song_data/")) == sorted(
+        v for k, v in default.items() if k.startswith("log_data/")
+    )
+
+
+def test_cli_layout(tmp_path, capsys):
+    hive = "log_data/year={{ year }}/month={{ month }}/day={{ day }}/"
+    gd.main(["--out", str(tmp_path), "--start", "2018-12-01", "--end", "2018-12-01", "--events-per-day", "5",
+             "--songs", "2", "--users", "3", "--events-partition-prefix", hive])
+    assert (tmp_path / "log_data/year=2018/month=12/day=01/events.json").exists()
+    with pytest.raises(SystemExit):  # no day in it: refused like config.json refuses it, before writing
+        gd.main(["--out", str(tmp_path / "x"), "--events-partition-prefix", "log_data/{{ year }}"])
+    assert "must contain the day" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

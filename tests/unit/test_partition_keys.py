@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from sparkify.config import SourceConfig
 from sparkify.partitions import (
     data_range,
     describe_range,
@@ -73,10 +74,11 @@ def test_data_range_reads_days_from_object_keys() -> None:
     source = _Listing(
         ["log_data/2018/11/2018-11-30-events.json", "log_data/2018/11/2018-11-01-events.json", "log_data/README"]
     )
-    found = data_range(source, "log_data")
+    config = SourceConfig("s3://bucket/root", "aws_default", "log_data", "song_data", 1.0)
+    found = data_range(source, config)
     assert found == ("2018-11-01", "2018-11-30")
     assert describe_range(found, source.uri) == "the source s3://bucket/root holds 2018-11-01..2018-11-30"
-    assert data_range(_Listing([]), "log_data") is None
+    assert data_range(_Listing([]), config) is None
     assert "holds no log objects" in describe_range(None, "x")
 
 

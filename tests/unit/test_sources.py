@@ -9,13 +9,13 @@ import pytest
 
 from sparkify import sources
 from sparkify.config import SourceConfig
+from sparkify.source_layout import is_event_object
 from sparkify.sources import (
     MAX_STORED_KEY,
     FolderSource,
     MissingPartitionError,
     S3Source,
     SourceObject,
-    is_event_object,
     partition_objects,
     partition_prefix,
     source_for,
@@ -34,20 +34,26 @@ def keys(objects: list[SourceObject]) -> list[str]:
     return [o.key for o in objects]
 
 
+def events(events_prefix: str = "log_data", **layout: str) -> SourceConfig:
+    """A folder source's config with the default layout unless events_partition_prefix is given."""
+    return SourceConfig("/data", "aws_default", events_prefix, "song_data", 1.0, **layout)
+
+
 class TestPartitionPrefix:
     def test_layout(self) -> None:
-        assert partition_prefix("log_data", "2018-11-01") == "log_data/2018/11/2018-11-01"
+        assert partition_prefix(events(), "2018-11-01") == "log_data/2018/11/2018-11-01"
 
     @pytest.mark.parametrize("prefix", ["log_data/", "/log_data", "/log_data/"])
     def test_slashes_stripped(self, prefix: str) -> None:
-        assert partition_prefix(prefix, "2018-11-30") == "log_data/2018/11/2018-11-30"
+        assert partition_prefix(events(prefix), "2018-11-30") == "log_data/2018/11/2018-11-30"
 
     def test_nested_prefix(self) -> None:
-        assert partition_prefix("raw/events", "2019-01-05") == "raw/events/2019/01/2019-01-05"
+        assert partition_prefix(events("raw/events"), "2019-01-05") == "raw/events/2019/01/2019-01-05"
 
-    def test_bad_key(self) -> None:
+    @pytest.mark.parametrize("key", ["20181101", "2018-11-1", "2018-02-30", ""])
+    def test_bad_key(self, key: str) -> None:
         with pytest.raises(ValueError):
-            partition_prefix("log_data", "20181101")
+            partition_prefix(events(), key)
 
 
 @pytest.fixture
@@ -72,7 +78,7 @@ def tree(tmp_path: Path) -> Path:
 
 class TestFolderSourceList:
     def test_one_day_only(self, tree: Path) -> None:
-        objects = FolderSource(str(tree)).list(partition_prefix("log_data", "2018-11-01"))
+        objects = FolderSource(str(tree)).list(partition_prefix(events(), "2018-11-01"))
         assert keys(objects) == [
             "log_data/2018/11/2018-11-01-events-part2.json",
             "log_data/2018/11/2018-11-01-events.json",
@@ -80,10 +86,10 @@ class TestFolderSourceList:
 
     def test_other_days_do_not_leak(self, tree: Path) -> None:
         source = FolderSource(str(tree))
-        assert keys(source.list(partition_prefix("log_data", "2018-11-11"))) == [
+        assert keys(source.list(partition_prefix(events(), "2018-11-11"))) == [
             "log_data/2018/11/2018-11-11-events.json"
         ]
-        assert keys(source.list(partition_prefix("log_data", "2018-12-01"))) == [
+        assert keys(source.list(partition_prefix(events(), "2018-12-01"))) == [
             "log_data/2018/12/2018-12-01-events.json"
         ]
 
@@ -113,11 +119,11 @@ class TestFolderSourceList:
         assert "log_data/2018/11/2018-11-01-empty-dir" not in keys(objects)
 
     def test_missing_directory(self, tree: Path, tmp_path: Path) -> None:
-        assert FolderSource(str(tree)).list(partition_prefix("log_data", "2019-01-01")) == []
+        assert FolderSource(str(tree)).list(partition_prefix(events(), "2019-01-01")) == []
         assert FolderSource(str(tmp_path / "nowhere")).list("log_data/2018/11/2018-11-01") == []
 
     def test_empty_day(self, tree: Path) -> None:
-        assert FolderSource(str(tree)).list(partition_prefix("log_data", "2018-11-03")) == []
+        assert FolderSource(str(tree)).list(partition_prefix(events(), "2018-11-03")) == []
 
 
 class TestFolderSourceVersions:
@@ -221,7 +227,7 @@ class TestEventObjects:
         ],
     )
     def test_pattern(self, key: str, staged: bool) -> None:
-        assert is_event_object(key, "2018-11-01", "log_data") is staged
+        assert is_event_object(key, partition_prefix(events(), "2018-11-01")) is staged
 
     def test_listing_splits_objects_and_ignored(self, tmp_path: Path) -> None:
         day = tmp_path / "log_data" / "2018" / "11"

@@ -45,10 +45,10 @@ class PartitionObjectsSensor(BaseSensorOperator):
         """Fail unless the source has the day (or, for sparse sources, the day is within its range)."""
         config = load_config(self.config_path)
         source = source_for(config.source)
-        prefix = partition_prefix(config.source.events_prefix, self.partition_key)
+        prefix = partition_prefix(config.source, self.partition_key)
         if list_partition(source, config.source, self.partition_key).objects:
             return
-        found = data_range(source, config.source.events_prefix)
+        found = data_range(source, config.source)
         if config.source.allow_empty_partitions and found and found[0] <= self.partition_key <= found[1]:
             return
         raise AirflowFailException(
@@ -63,7 +63,7 @@ class PartitionObjectsSensor(BaseSensorOperator):
             # Empty days are legitimate for this source: nothing to wait for, stage what is there.
             self.log.info("source.allow_empty_partitions: not waiting for objects")
             return True
-        prefix = partition_prefix(config.source.events_prefix, self.partition_key)
+        prefix = partition_prefix(config.source, self.partition_key)
         listing = list_partition(source_for(config.source), config.source, self.partition_key)
         self.log.info(
             "%d log object(s) under %s/%s (%d other object(s) ignored)",

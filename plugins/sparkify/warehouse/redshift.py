@@ -120,7 +120,7 @@ class RedshiftWarehouse(Warehouse):
         root = config.source.uri.rstrip("/")
         manifest_uri = f"{jsonpaths.rsplit('/', 2)[0]}/manifests/{table}-{partition_key}.json"
         _put_json(config, manifest_uri, build_copy_manifest([f"{root}/{obj.key}" for obj in listing.objects]))
-        prefix_uri = f"{root}/{partition_prefix(config.source.events_prefix, partition_key)}"
+        prefix_uri = f"{root}/{partition_prefix(config.source, partition_key)}"
         loaded = self.copy_events_partition(
             table, REJECTED_TABLE, partition_key, prefix_uri, jsonpaths, copy_manifest_uri=manifest_uri
         )
