@@ -16,7 +16,7 @@ help:
 	@echo "make mutants   break each data rule on purpose; fails if its tests still pass (before a release)"
 	@echo "make down   stop Airflow, Postgres and S3 of the demo and test stacks"
 	@echo "make psql   psql on the demo warehouse (ARGS='-c \"select 1\"')"
-	@echo "make backfill DAG=staging|transform START=YYYY-MM-DD END=YYYY-MM-DD [MODE=trigger|clear]"
+	@echo "make backfill DAG=staging|transform START=YYYY-MM-DD END=YYYY-MM-DD [MODE=trigger|clear]; DAG=rollups START=YYYY-MM END=YYYY-MM"
 	@echo "make status [START=… END=…]   per partition: staged, rejected, runs, failed checks"
 	@echo "make lint   ruff (AIR rules incl. preview), sqlfluff on sql/, shellcheck on the shell scripts, lock drift"
 	@echo "make lock   recompile requirements.txt (runtime) and requirements-dev.txt from pyproject.toml (scripts/lock.sh)"
@@ -68,7 +68,7 @@ down:
 # follows through the assets; transform re-derives marts from staged partitions (no COPY).
 backfill: venv
 	@if [[ -z "$(DAG)" || -z "$(START)" || -z "$(END)" ]]; then \
-		echo "usage: make backfill DAG=staging|transform START=YYYY-MM-DD END=YYYY-MM-DD [MODE=trigger|clear]" >&2; exit 2; fi
+		echo "usage: make backfill DAG=staging|transform START=YYYY-MM-DD END=YYYY-MM-DD [MODE=trigger|clear]; DAG=rollups START=YYYY-MM END=YYYY-MM" >&2; exit 2; fi
 	@. scripts/env.sh && python scripts/backfill.py $(DAG) $(START) $(END) $(if $(MODE),--mode $(MODE))
 
 status: venv

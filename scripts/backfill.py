@@ -3,6 +3,7 @@
 
     python scripts/backfill.py staging   START END [--max-active-runs 4] [--timeout 2400]
     python scripts/backfill.py transform START END [--mode trigger|clear] [--timeout 2400]
+    python scripts/backfill.py rollups   YYYY-MM YYYY-MM [--mode trigger|clear] [--timeout 2400]
 
 staging    `airflow backfill create` on sparkify_staging over START..END with
            ``--reprocess-behavior completed``: every partition is re-staged (delete + COPY) and
@@ -14,6 +15,8 @@ transform  re-derives the marts from partitions that are already staged; no COPY
            /api/v2/dags/sparkify_transform/dagRuns with ``{"logical_date": null, "partition_key": K}``;
            ``--mode clear`` re-runs the newest existing run of each key
            (``airflow dags clear sparkify_transform --partition-key K -y``).
+rollups    rolls months up now, complete or not (a partial month on purpose): one manual
+           sparkify_rollups run per month START..END (keys YYYY-MM), or ``--mode clear``.
 
 Progress goes to stderr every ``--interval`` seconds (partitions done/total, run states, failed
 partitions with their failed tasks); a per-partition table goes to stdout at the end.
@@ -29,7 +32,15 @@ from collections.abc import Callable
 from typing import Any
 
 from sparkify_stack import airflow_api, runwatch
-from sparkify_stack.runwatch import STAGING_DAG, TRANSFORM_DAG, Snapshot, TriggeredRuns, partition_keys
+from sparkify_stack.runwatch import (
+    ROLLUP_DAG,
+    STAGING_DAG,
+    TRANSFORM_DAG,
+    Snapshot,
+    TriggeredRuns,
+    month_keys,
+    partition_keys,
+)
 
 say = runwatch.make_say("backfill")
 
@@ -51,29 +62,29 @@ def backfill_staging(keys: list[str], args: argparse.Namespace) -> tuple[Any, bo
     return runwatch.poll(lambda: Snapshot(keys), timeout=args.timeout, interval=args.interval, say=say, every=every)
 
 
-def backfill_transform(keys: list[str], args: argparse.Namespace) -> tuple[Any, bool]:
-    """Re-run the transform for already-staged keys: new manual runs, or clear the existing ones."""
+def backfill_triggered(dag_id: str, keys: list[str], args: argparse.Namespace) -> tuple[Any, bool]:
+    """Re-run dag_id (transform, rollups) for keys: new manual runs, or clear the existing ones."""
     run_ids: dict[str, str] = {}
     if args.mode == "trigger":
         for key in keys:
-            run = airflow_api.trigger_partition(TRANSFORM_DAG, key)
+            run = airflow_api.trigger_partition(dag_id, key)
             run_ids[key] = run["dag_run_id"]
-            say(f"triggered {TRANSFORM_DAG} partition {key}: {run['dag_run_id']}")
+            say(f"triggered {dag_id} partition {key}: {run['dag_run_id']}")
     else:
-        newest = {r.get("partition_key"): r for r in airflow_api.list_dag_runs(TRANSFORM_DAG)}
+        newest = {r.get("partition_key"): r for r in airflow_api.list_dag_runs(dag_id)}
         missing = [k for k in keys if k not in newest]
         if missing:
-            say(f"no existing {TRANSFORM_DAG} run to clear for {', '.join(missing)}: use --mode trigger")
+            say(f"no existing {dag_id} run to clear for {', '.join(missing)}: use --mode trigger")
             raise SystemExit(1)
         for key in keys:
-            cmd = ["airflow", "dags", "clear", TRANSFORM_DAG, "--partition-key", key, "-y"]
+            cmd = ["airflow", "dags", "clear", dag_id, "--partition-key", key, "-y"]
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
             if done.returncode != 0:
                 say(f"airflow dags clear failed for {key}:\n{done.stdout}\n{done.stderr}")
                 raise SystemExit(1)
             run_ids[key] = newest[key]["dag_run_id"]
-            say(f"cleared {TRANSFORM_DAG} partition {key}: {run_ids[key]}")
-    take: Callable[[], TriggeredRuns] = lambda: TriggeredRuns(TRANSFORM_DAG, run_ids)  # noqa: E731
+            say(f"cleared {dag_id} partition {key}: {run_ids[key]}")
+    take: Callable[[], TriggeredRuns] = lambda: TriggeredRuns(dag_id, run_ids)  # noqa: E731
     every = runwatch.poll_period(len(keys))
     return runwatch.poll(take, timeout=args.timeout, interval=args.interval, say=say, every=every)
 
@@ -106,26 +117,29 @@ def report(snap: Any, keys: list[str], timed_out: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dag", choices=["staging", "transform"])
+    parser.add_argument("dag", choices=["staging", "transform", "rollups"])
     parser.add_argument("start")
     parser.add_argument("end")
-    parser.add_argument("--mode", choices=["trigger", "clear"], default="trigger", help="transform only")
+    parser.add_argument("--mode", choices=["trigger", "clear"], default="trigger", help="transform and rollups")
     parser.add_argument("--max-active-runs", type=int, default=4, help="staging only")
     parser.add_argument("--timeout", type=float, default=2400.0)
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between progress lines")
     args = parser.parse_args(argv)
-    keys = partition_keys(args.start, args.end)
+    keys = month_keys(args.start, args.end) if args.dag == "rollups" else partition_keys(args.start, args.end)
     try:
-        airflow_api.wait_for_dag(TRANSFORM_DAG, timeout=60)
-        airflow_api.wait_for_dag(STAGING_DAG, timeout=60)
-        if args.dag == "staging":
-            # Consumer first, so no asset event arrives while it is paused.
+        for dag_id in (ROLLUP_DAG, TRANSFORM_DAG, STAGING_DAG):
+            airflow_api.wait_for_dag(dag_id, timeout=60)
+        # Consumers first, so no asset event arrives while one is paused.
+        airflow_api.unpause(ROLLUP_DAG)
+        if args.dag == "rollups":
+            snap, timed_out = backfill_triggered(ROLLUP_DAG, keys, args)
+        elif args.dag == "staging":
             airflow_api.unpause(TRANSFORM_DAG)
             airflow_api.unpause(STAGING_DAG)
             snap, timed_out = backfill_staging(keys, args)
         else:
             airflow_api.unpause(TRANSFORM_DAG)
-            snap, timed_out = backfill_transform(keys, args)
+            snap, timed_out = backfill_triggered(TRANSFORM_DAG, keys, args)
         return report(snap, keys, timed_out)
     except (airflow_api.AirflowApiError, TimeoutError, OSError) as exc:
         say(f"error: {exc}")

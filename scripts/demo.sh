@@ -21,6 +21,7 @@ START="${START:-2018-11-01}"
 END="${END:-2018-11-30}"
 STAGING_DAG=sparkify_staging
 TRANSFORM_DAG=sparkify_transform
+ROLLUP_DAG=sparkify_rollups
 t0=$(date +%s)
 say() { printf '[demo] %s\n' "$*" >&2; }
 
@@ -53,9 +54,9 @@ fi
 scripts/airflow.sh start
 printf '%s\n' "$SPARKIFY_SOURCE" >"$SPARKIFY_STATE/airflow.source"
 
-python -m sparkify_stack.airflow_api wait-dag "$TRANSFORM_DAG" "$STAGING_DAG" --timeout 180
+python -m sparkify_stack.airflow_api wait-dag "$ROLLUP_DAG" "$TRANSFORM_DAG" "$STAGING_DAG" --timeout 180
 # Consumer first, so no asset event arrives while it is paused.
-python -m sparkify_stack.airflow_api unpause "$TRANSFORM_DAG" "$STAGING_DAG"
+python -m sparkify_stack.airflow_api unpause "$ROLLUP_DAG" "$TRANSFORM_DAG" "$STAGING_DAG"
 
 # Airflow allows one backfill per DAG at a time and marks a finished one complete only every
 # 30 s: wait for an earlier `make demo`'s backfill (finished or interrupted) before creating ours.

@@ -32,6 +32,7 @@ from sparkify_stack import airflow_api, runwatch
 from sparkify_stack.runwatch import (  # shared with make backfill / make status
     DAG_IDS,
     FINISHED,
+    ROLLUP_DAG,
     STAGING_DAG,
     TI_FAILED,
     TRANSFORM_DAG,
@@ -118,6 +119,7 @@ def summary(snap: Snapshot, args: argparse.Namespace, timed_out: bool) -> int:
     for dag_id, label, runs in (
         (STAGING_DAG, "backfill", snap.staging),
         (TRANSFORM_DAG, "asset-triggered", snap.transform),
+        (ROLLUP_DAG, "asset-triggered", snap.rollups),
     ):
         states = collections.Counter(r["state"] for r in runs.values())
         print(f"  {dag_id:<20} {len(runs):>4} {label} runs: {_counts(states)}")
@@ -132,6 +134,12 @@ def summary(snap: Snapshot, args: argparse.Namespace, timed_out: bool) -> int:
             problems.append(f"{TRANSFORM_DAG} {key}: no asset-triggered run")
         elif transform["state"] != "success":
             problems.append(f"{TRANSFORM_DAG} {key}: {transform['state']} ({transform['dag_run_id']})")
+    for month in snap.rollup_due():
+        rollup = snap.rollups.get(month)
+        if rollup is None:
+            problems.append(f"{ROLLUP_DAG} {month}: no asset-triggered run after its last day")
+        elif rollup["state"] != "success":
+            problems.append(f"{ROLLUP_DAG} {month}: {rollup['state']} ({rollup['dag_run_id']})")
     for run in snap.others[:5]:
         print(
             f"  not counted: {run['dag_id']} {run['dag_run_id']} (partition {run.get('partition_key')}, "
@@ -205,7 +213,9 @@ def summary(snap: Snapshot, args: argparse.Namespace, timed_out: bool) -> int:
         for problem in problems:
             print(f"  {problem}")
         return 1
-    print(f"RESULT: OK - {len(keys)} staging and {len(keys)} transform runs succeeded")
+    print(
+        f"RESULT: OK - {len(keys)} staging, {len(keys)} transform and {len(snap.rollups)} rollup run(s) succeeded"
+    )
     return 0
 
 

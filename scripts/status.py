@@ -6,8 +6,10 @@
 One line per partition key (every key that is staged, rejected, checked or has a run):
 staged rows (staging_events), rejected lines (rejected_lines), fact rows, the newest staging
 and transform run (state and run type, from the REST API) and the checks whose latest result
-for that partition is failed or error (from dq_results). Works with Airflow down (runs show as
-'?'). Exit 0 when nothing failed, 1 when a partition has a failed run or check.
+for that partition is failed or error (from dq_results). Then one line per month: days
+published, the newest sparkify_rollups run, and the days a pending month still waits for
+(sparkify.rollup_status). Works with Airflow down (runs show as '?'). Exit 0 when nothing
+failed, 1 when a partition or month has a failed run or check.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import os
 import sys
 from typing import Any
 
+from sparkify.rollup_status import day_ranges, month_statuses
 from sparkify_stack import airflow_api
-from sparkify_stack.runwatch import STAGING_DAG, TRANSFORM_DAG
+from sparkify_stack.runwatch import ROLLUP_DAG, STAGING_DAG, TRANSFORM_DAG
 
 
 def warehouse_status(start: str | None, end: str | None) -> dict[str, dict[str, Any]]:
@@ -88,12 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     parts = warehouse_status(args.start, args.end)
     runs: dict[str, dict[str, dict[str, Any]]] = {}
     try:
-        runs = {dag: newest_runs(dag) for dag in (STAGING_DAG, TRANSFORM_DAG)}
+        runs = {dag: newest_runs(dag) for dag in (STAGING_DAG, TRANSFORM_DAG, ROLLUP_DAG)}
     except (airflow_api.AirflowApiError, OSError) as exc:
         print(f"(Airflow REST API not reachable: {exc}; run states shown as ?)", file=sys.stderr)
     lo, hi = args.start or "0000-00-00", args.end or "9999-99-99"
-    for dag_runs in runs.values():
-        for key in dag_runs:
+    months = {key: parts.pop(key) for key in [k for k in parts if len(k) == len("YYYY-MM")]}  # rollup checks
+    for dag in (STAGING_DAG, TRANSFORM_DAG):
+        for key in runs.get(dag, {}):
             if lo <= key <= hi:
                 parts.setdefault(key, {"staged": 0, "rejected": 0, "fact": 0, "failed_checks": []})
 
@@ -117,7 +121,33 @@ def main(argv: list[str] | None = None) -> int:
         bad += bool(p["failed_checks"]) or staging.startswith("failed") or transform.startswith("failed")
         print(f"{key:<11} {p['staged']:>8} {p['rejected']:>8} {p['fact']:>9}  {staging:<24} {transform:<28} {failed}")
     print(f"{len(parts)} partition(s); {bad} with a failed run or check")
+    if runs:
+        bad += print_months(runs[TRANSFORM_DAG], runs[ROLLUP_DAG], months, lo[:7], hi[:7])
     return 1 if bad else 0
+
+
+def print_months(
+    transform: dict[str, dict[str, Any]],
+    rollups: dict[str, dict[str, Any]],
+    checks: dict[str, dict[str, Any]],
+    lo: str,
+    hi: str,
+) -> int:
+    """The month table (sparkify_rollups); returns how many months have a failed run or check."""
+    statuses = [s for s in month_statuses(transform, rollups) if lo <= s.month <= hi]
+    if not statuses:
+        return 0
+    header = f"\n{'month':<8} {'days':>9}  {'rollup run':<28} waiting for / failed checks"
+    print(header)
+    print("-" * len(header.strip()))
+    bad = 0
+    for status in statuses:
+        failed = checks.get(status.month, {}).get("failed_checks", [])
+        waiting = f"{len(status.waiting_for)} day(s): {day_ranges(status.waiting_for)}" if status.waiting_for else ""
+        note = ", ".join(filter(None, [waiting, *failed])) or "-"
+        bad += status.failed or bool(failed)
+        print(f"{status.month:<8} {status.published:>4}/{status.days:<4}  {status.rollup:<28} {note}")
+    return bad
 
 
 if __name__ == "__main__":

@@ -17,11 +17,13 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sparkify.rollup_status import days_of
 from sparkify_stack import airflow_api
 
 STAGING_DAG = "sparkify_staging"
 TRANSFORM_DAG = "sparkify_transform"
-DAG_IDS = (STAGING_DAG, TRANSFORM_DAG)
+ROLLUP_DAG = "sparkify_rollups"
+DAG_IDS = (STAGING_DAG, TRANSFORM_DAG, ROLLUP_DAG)
 FINISHED = ("success", "failed")  # every DagRunState that is terminal (queued/running are not)
 TI_FAILED = ("failed", "upstream_failed")
 
@@ -48,6 +50,21 @@ def partition_keys(start: str, end: str) -> list[str]:
     if last < first:
         raise SystemExit(f"END {end} is before START {start}")
     return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def month_keys(start: str, end: str) -> list[str]:
+    """Every month start..end (inclusive) as YYYY-MM; exits naming the expected form otherwise."""
+    try:
+        first, last = dt.date.fromisoformat(f"{start}-01"), dt.date.fromisoformat(f"{end}-01")
+    except ValueError:
+        raise SystemExit(f"rollups take months as YYYY-MM (START={start} END={end})") from None
+    if last < first:
+        raise SystemExit(f"END {end} is before START {start}")
+    months = []
+    while first <= last:
+        months.append(first.strftime("%Y-%m"))
+        first = (first + dt.timedelta(days=32)).replace(day=1)
+    return months
 
 
 def counts(counter: collections.Counter) -> str:
@@ -89,11 +106,28 @@ class Snapshot:
             staged = ts(staging.get("start_date")) or ts(staging.get("queued_at"))
             if created and staged and created >= staged:
                 self.transform[key] = run
+        # Months whose every day is in keys: the newest asset-triggered rollup run of each, created
+        # after the month's last transform run was queued (the run its days' events fire).
+        self.months = sorted(
+            {k[:7] for k in keys if all(day in wanted for day in days_of(k[:7]))}
+        )
+        rollup_all = airflow_api.list_dag_runs(ROLLUP_DAG) if self.months else []
+        self.rollups: dict[str, Run] = {}
+        for run in rollup_all:
+            month = run.get("partition_key")
+            if run.get("run_type") != "asset_triggered" or month not in self.months:
+                continue
+            queued = [ts(r.get("queued_at")) for k, r in self.transform.items() if k.startswith(month)]
+            created = ts(run.get("queued_at")) or ts(run.get("run_after"))
+            if created and queued and all(q and created >= q for q in queued):
+                self.rollups[month] = run
         # Runs outside the accounting that are not finished (e.g. yesterday's scheduled run
         # waiting for its file): listed, never counted as failures.
-        counted = {r["dag_run_id"] for r in [*self.staging.values(), *self.transform.values()]}
+        counted = {r["dag_run_id"] for _, r in self.runs()}
         self.others = [
-            r for r in [*staging_all, *transform_all] if r["dag_run_id"] not in counted and r["state"] not in FINISHED
+            r
+            for r in [*staging_all, *transform_all, *rollup_all]
+            if r["dag_run_id"] not in counted and r["state"] not in FINISHED
         ]
 
     def staging_done(self) -> list[str]:
@@ -105,11 +139,21 @@ class Snapshot:
     def transform_done(self) -> list[str]:
         return [k for k in self.keys if self.transform.get(k, {}).get("state") in FINISHED]
 
+    def rollup_due(self) -> list[str]:
+        """Months of the range whose every day's transform succeeded: their rollup must run."""
+        succeeded = {k for k in self.keys if self.transform.get(k, {}).get("state") == "success"}
+        return [m for m in self.months if all(day in succeeded for day in days_of(m))]
+
+    def rollup_done(self) -> list[str]:
+        return [m for m in self.months if self.rollups.get(m, {}).get("state") in FINISHED]
+
     def finished(self) -> bool:
-        """Every staging run finished (or missing) and every successful one has a finished transform."""
+        """Every staging run finished (or missing), every successful one has a finished transform,
+        and every month whose days all succeeded has a finished rollup run."""
         staging_pending = [k for k in self.staging if self.staging[k]["state"] not in FINISHED]
         transform_pending = [k for k in self.staging_succeeded() if k not in self.transform_done()]
-        return not staging_pending and not transform_pending
+        rollup_pending = [m for m in self.rollup_due() if m not in self.rollup_done()]
+        return not staging_pending and not transform_pending and not rollup_pending
 
     def failed(self) -> list[tuple[str, Run]]:
         """(dag_id, run) of every failed run counted here."""
@@ -119,13 +163,20 @@ class Snapshot:
         n = len(self.keys)
         states = collections.Counter(r["state"] for r in self.staging.values())
         tstates = collections.Counter(r["state"] for r in self.transform.values())
+        months = f", rollups {len(self.rollup_done())}/{len(self.months)} done" if self.months else ""
         return (
             f"staging {len(self.staging_done())}/{n} done ({counts(states)}), "
-            f"transform {len(self.transform_done())}/{n} done ({counts(tstates)})" + failure_note(self.failed())
+            f"transform {len(self.transform_done())}/{n} done ({counts(tstates)})"
+            + months
+            + failure_note(self.failed())
         )
 
     def runs(self) -> list[tuple[str, Run]]:
-        return [(STAGING_DAG, r) for r in self.staging.values()] + [(TRANSFORM_DAG, r) for r in self.transform.values()]
+        return (
+            [(STAGING_DAG, r) for r in self.staging.values()]
+            + [(TRANSFORM_DAG, r) for r in self.transform.values()]
+            + [(ROLLUP_DAG, r) for r in self.rollups.values()]
+        )
 
 
 class TriggeredRuns:

@@ -173,6 +173,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, generator: ModuleType) -> It
         subprocess.run([str(SCRIPTS / "airflow.sh"), "start"], check=True, timeout=400)
         airflow_api.wait_for_dag("sparkify_staging", timeout=180)
         airflow_api.wait_for_dag("sparkify_transform", timeout=180)
+        airflow_api.wait_for_dag("sparkify_rollups", timeout=180)
         yield Stack(airflow_api, schema, warehouse_url, counts)
     finally:
         subprocess.run([str(SCRIPTS / "airflow.sh"), "stop"], check=False, timeout=120)
