@@ -8,13 +8,14 @@ UV_VERSION := $(shell sed -n "s/^uv==//p" requirements-dev.txt)
 STAMP := $(VENV)/.requirements.stamp
 ARGS ?=
 
-.PHONY: help venv lock check-runtime-lock demo test mutants down psql lint backfill status bench bench-airflow bench-hostile
+.PHONY: help venv lock check-runtime-lock demo test mutants down clean psql lint backfill status bench bench-airflow bench-hostile
 
 help:
 	@echo "make demo   backfill the sample month on the local stack and print a summary"
 	@echo "make test   run the test suite (ARGS=... is passed to pytest)"
 	@echo "make mutants   break each data rule on purpose; fails if its tests still pass (before a release)"
 	@echo "make down   stop Airflow, Postgres and S3 of the demo and test stacks"
+	@echo "make clean  stop every stack of this checkout, then delete .state/* and their PostgreSQL data (/var/tmp/sparkify-<hash>)"
 	@echo "make psql   psql on the demo warehouse (ARGS='-c \"select 1\"')"
 	@echo "make backfill DAG=staging|transform START=YYYY-MM-DD END=YYYY-MM-DD [MODE=trigger|clear]; DAG=rollups START=YYYY-MM END=YYYY-MM"
 	@echo "make status [START=… END=…]   per partition: staged, rejected, runs, failed checks"
@@ -63,6 +64,11 @@ down:
 	-. scripts/test-env.sh && scripts/airflow.sh stop
 	-. scripts/test-env.sh && scripts/postgres.sh stop
 	-. scripts/test-env.sh && scripts/s3.sh stop
+
+# Stop every stack under .state/ and delete its state dir and the PostgreSQL root env.sh derives
+# from it (/var/tmp/sparkify-<hash>); refuses, deleting nothing, if anything still runs (scripts/clean.sh).
+clean:
+	scripts/clean.sh
 
 # Per-DAG backfill on the demo stack (scripts/backfill.py): staging re-stages and the transform
 # follows through the assets; transform re-derives marts from staged partitions (no COPY).
