@@ -35,10 +35,13 @@ def run_checks(project: Project, partition_key: str, checks: tuple[CheckConfig, 
 
 
 def assert_every_check_passed(project: Project, partitions: int) -> None:
-    names = [c.name for c in project.config.checks]
+    """Every day's check ran once per partition, every rollup check once (the month), all passed."""
+    config = project.config
+    monthly = [c.name for c in config.rollup_checks()]
+    daily = [c.name for c in config.checks if c.name not in monthly]
     rows = project.query("SELECT check_name, status FROM dq_results")
-    assert len(rows) == len(names) * partitions
-    assert Counter(name for name, _ in rows) == {name: partitions for name in names}
+    assert len(rows) == len(daily) * partitions + len(monthly)
+    assert Counter(name for name, _ in rows) == {**{name: partitions for name in daily}, **dict.fromkeys(monthly, 1)}
     assert {status for _, status in rows} == {"passed"}, [r for r in rows if r[1] != "passed"]
 
 
@@ -58,6 +61,7 @@ def sample(generator, tmp_path_factory) -> tuple[Path, dict]:
 def test_default_checks_pass_on_the_generated_sample(make_project, sample) -> None:
     project = make_project(sample[0])
     project.run(days(1, 3))  # runs every configured check after each partition; raises on failure
+    project.rollup("2018-11")  # then the month (a partial one, forced), with the rollup checks
     assert_every_check_passed(project, partitions=3)
 
 
@@ -105,4 +109,5 @@ def test_default_transform_checks_fail_on_a_corrupted_warehouse(make_project, sa
 def test_default_checks_pass_on_the_reference_sample(make_project, shared_sample: Path) -> None:
     project = make_project(shared_sample)
     project.run(days(1, 30))
+    project.rollup("2018-11")  # the whole month: what sparkify_rollups runs after the last day
     assert_every_check_passed(project, partitions=30)

@@ -145,6 +145,24 @@ def check_redshift_sql(log: list[tuple[str, Any]]) -> None:
             assert marker.lower() not in blob.lower(), f"{marker} in {sql}"
         for name in PLACEHOLDER.findall(sql):
             assert params and name in params, f"unbound %({name})s in {sql}"
+    check_no_table_used_after_drop(log)
+
+
+def check_no_table_used_after_drop(log: list[tuple[str, Any]]) -> None:
+    """No statement names a table an earlier statement dropped (unless it was created again):
+    Redshift would fail the transaction with 'relation does not exist'."""
+    dropped: set[str] = set()
+    for sql, _ in log:
+        for table in sqlglot.parse_one(PLACEHOLDER.sub("'x'", sql), dialect="redshift").find_all(exp.Table):
+            name = table.name
+            if isinstance(table.parent, exp.Create) or (
+                isinstance(table.parent, exp.Schema) and isinstance(table.parent.parent, exp.Create)
+            ):
+                dropped.discard(name)
+            elif isinstance(table.parent, exp.Drop):
+                dropped.add(name)
+            else:
+                assert name not in dropped, f"{name} used after DROP TABLE {name}: {sql}"
 
 
 class TestStatementsForShippedConfig:

@@ -253,7 +253,6 @@ class RedshiftWarehouse(Warehouse):
                     {"key": key, "version": version, "load_seq": changes.load_seq},
                 )
             changes.apply()
-            changes.apply()
             cursor.execute(f"DROP TABLE {temp}")
         return loaded
 
