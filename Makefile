@@ -8,7 +8,7 @@ UV_VERSION := $(shell sed -n "s/^uv==//p" requirements-dev.txt)
 STAMP := $(VENV)/.requirements.stamp
 ARGS ?=
 
-.PHONY: help venv lock check-runtime-lock demo test scale-out mutants down psql lint backfill status bench bench-airflow bench-hostile
+.PHONY: help venv lock check-runtime-lock demo test scale-out mutants down clean psql lint backfill status bench bench-airflow bench-hostile
 
 help:
 	@echo "make demo   backfill the sample month on the local stack and print a summary"
@@ -16,6 +16,7 @@ help:
 	@echo "make scale-out   staging + transform backfill on the CeleryExecutor (Redis, 2 workers) = the in-process load"
 	@echo "make mutants   break each data rule on purpose; fails if its tests still pass (before a release)"
 	@echo "make down   stop Airflow, Postgres, S3 and Redis of the demo, test and scale-out stacks"
+	@echo "make clean  stop every stack of this checkout, then delete .state/* and their PostgreSQL data (/var/tmp/sparkify-<hash>)"
 	@echo "make psql   psql on the demo warehouse (ARGS='-c \"select 1\"')"
 	@echo "make backfill DAG=staging|transform START=YYYY-MM-DD END=YYYY-MM-DD [MODE=trigger|clear]; DAG=rollups START=YYYY-MM END=YYYY-MM"
 	@echo "make status [START=… END=…]   per partition: staged, rejected, runs, failed checks"
@@ -79,6 +80,11 @@ down:
 	-if [[ -d "$(SCALE_OUT_STATE)" ]]; then export SPARKIFY_TEST_STATE=$(SCALE_OUT_STATE) \
 	  SPARKIFY_TEST_PG_PORT=$(SCALE_OUT_PG_PORT) SPARKIFY_TEST_AIRFLOW_PORT=$(SCALE_OUT_AIRFLOW_PORT) \
 	  && . scripts/test-env.sh && for s in airflow redis s3 postgres; do scripts/$$s.sh stop; done; fi
+
+# Stop every stack under .state/ and delete its state dir and the PostgreSQL root env.sh derives
+# from it (/var/tmp/sparkify-<hash>); refuses, deleting nothing, if anything still runs (scripts/clean.sh).
+clean:
+	scripts/clean.sh
 
 # Per-DAG backfill on the demo stack (scripts/backfill.py): staging re-stages and the transform
 # follows through the assets; transform re-derives marts from staged partitions (no COPY).

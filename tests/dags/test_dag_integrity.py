@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
+from airflow.exceptions import InvalidPartitionKeyError
 from airflow.sdk import (
     AssetAll,
     AssetAny,
@@ -12,11 +13,13 @@ from airflow.sdk import (
     MonthWindow,
     PartitionedAssetTimetable,
     RollupMapper,
+    StartOfDayMapper,
     StartOfMonthMapper,
     WaitForAll,
 )
 from airflow.serialization.decoders import decode_partition_mapper
 from airflow.serialization.encoders import encode_partition_mapper
+from airflow.serialization.serialized_objects import DagSerialization
 
 from sparkify.assets import ROLLUP_REQUESTS, STAGING_EVENTS, STAGING_SONGS, WAREHOUSE_MARTS, WAREHOUSE_ROLLUPS
 from sparkify.config import REPO_ROOT, load_config
@@ -49,10 +52,38 @@ def test_transform_schedule_is_partitioned_on_both_staging_assets(dagbag: DagBag
     dag = dagbag.dags["sparkify_transform"]
     timetable = dag.timetable
     assert isinstance(timetable, PartitionedAssetTimetable)
-    assert isinstance(timetable.default_partition_mapper, IdentityMapper)
+    mapper = timetable.default_partition_mapper
+    assert isinstance(mapper, StartOfDayMapper)  # decodes keys: see the trigger-time test below
+    assert (mapper.input_format, mapper.output_format) == ("%Y-%m-%d", "%Y-%m-%d")
     condition = timetable.asset_condition
     assert isinstance(condition, AssetAll)  # both assets required, not either
     assert {asset.name for asset in condition.objects} == {STAGING_EVENTS.name, STAGING_SONGS.name}
+    # As the scheduler runs it: a staging key maps to the same key (one transform run per day).
+    core = decode_partition_mapper(encode_partition_mapper(mapper))
+    assert core.to_downstream("2018-11-05") == "2018-11-05"
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "good", "bad"),
+    [
+        ("sparkify_staging", "2018-11-05", ["2018-13-45", "2018-11-3x", "2018-11"]),
+        ("sparkify_transform", "2018-11-05", ["2018-13-45", "2018-11-3x", "2018-11"]),
+        ("sparkify_rollups", "2018-11", ["2018-13", "2018-11-05"]),
+    ],
+)
+def test_the_trigger_refuses_keys_that_are_not_dates(dagbag: DagBag, dag_id: str, good: str, bad: list[str]) -> None:
+    """What POST /api/v2/dags/{id}/dagRuns does with a typed partition_key, on the DAG it serves.
+
+    Airflow 3.3's TriggerDAGRunPostBody.validate_context calls
+    timetable.resolve_partition_date(partition_key): the staging timetable strptime-s it with its
+    key_format, the asset-scheduled ones ask each partition mapper's to_partition_date. A
+    ValueError there (InvalidPartitionKeyError) becomes HTTP 400 and no run is created.
+    """
+    core = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.dags[dag_id]))
+    assert core.timetable.resolve_partition_date(good) is not None
+    for key in bad:
+        with pytest.raises(InvalidPartitionKeyError):
+            core.timetable.resolve_partition_date(key)
 
 
 def test_staging_publishes_both_assets_after_checks(dagbag: DagBag) -> None:
