@@ -351,6 +351,7 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
     if not isinstance(document, Mapping):
         return []
     problems: list[str] = _source_layout_problems(_mapping(document.get("source")))
+    problems.extend(_sweep_problems(_mapping(_mapping(document.get("source")).get("sweep"))))
 
     # Tables: staging events (partitioned), staging songs, fact (partitioned), dimensions, rollups (by month).
     tables: dict[str, str] = {}  # name -> JSON path of its first declaration
@@ -481,6 +482,21 @@ def _source_layout_problems(source: Mapping[str, Any]) -> list[str]:
     events_prefix = source.get("events_prefix")
     events_prefix = events_prefix if isinstance(events_prefix, str) else "events"
     return [f"$.source.events_partition_prefix: {problem}" for problem in layout_problems(template, events_prefix)]
+
+
+def _sweep_problems(sweep: Mapping[str, Any]) -> list[str]:
+    """The sweep's schedule must be a cron expression Airflow's cron timetables accept (croniter's rules).
+
+    Checked here so a typo fails the DAG import with its JSON path, like every other config problem.
+    """
+    schedule = sweep.get("schedule")
+    if not isinstance(schedule, str) or not schedule:
+        return []  # absent (the default) or not a string: the schema's to report
+    from croniter import croniter  # Airflow's own cron parser (a dependency of airflow-core)
+
+    if croniter.is_valid(schedule):
+        return []
+    return [f"$.source.sweep.schedule: {schedule!r} is not a cron expression (e.g. '0 * * * *' for hourly)"]
 
 
 def _table_key_problems(
