@@ -485,18 +485,22 @@ def _source_layout_problems(source: Mapping[str, Any]) -> list[str]:
 
 
 def _sweep_problems(sweep: Mapping[str, Any]) -> list[str]:
-    """The sweep's schedule must be a cron expression Airflow's cron timetables accept (croniter's rules).
+    """The sweep's schedule must be a cron expression the scheduler's cron timetable accepts.
 
-    Checked here so a typo fails the DAG import with its JSON path, like every other config problem.
+    Checked here so a typo fails the DAG import with its JSON path, like every other config problem
+    (the DAG's timetable itself is only validated when the scheduler decodes it). The check is
+    Airflow's own: the scheduler-side class the DAG's CronTriggerTimetable becomes, and its validate().
     """
     schedule = sweep.get("schedule")
     if not isinstance(schedule, str) or not schedule:
         return []  # absent (the default) or not a string: the schema's to report
-    from croniter import croniter  # Airflow's own cron parser (a dependency of airflow-core)
+    from airflow.timetables.trigger import CronTriggerTimetable
 
-    if croniter.is_valid(schedule):
-        return []
-    return [f"$.source.sweep.schedule: {schedule!r} is not a cron expression (e.g. '0 * * * *' for hourly)"]
+    try:
+        CronTriggerTimetable(schedule, timezone="UTC").validate()
+    except Exception as exc:  # AirflowTimetableInvalid, or croniter's error for a malformed expression
+        return [f"$.source.sweep.schedule: {schedule!r} is not a cron expression ({exc}; e.g. '0 * * * *' for hourly)"]
+    return []
 
 
 def _table_key_problems(
