@@ -109,3 +109,27 @@ Skipped unless this day's month was already rolled up. Then it emits a `rollup_r
 for the month (`YYYY-MM`), and `sparkify_rollups` rolls the month up again once, with this day's
 new rows. (Airflow's RollupMapper alone would wait for every day of the month a second time.)
 """
+
+FIND_CHANGES = """\
+#### find_changes
+Compares `event_manifest` (the objects and versions each staged day was staged from) with a
+listing of each staged day's prefix within the lookback window (`source.sweep.lookback_days`,
+ending at the newest staged day). The days whose objects were added, replaced or removed are
+re-staged by the tasks after it. **Skipped** when nothing changed: then every later task is
+skipped too, and the sweep writes nothing and emits no asset event. A day whose objects are all
+gone is only logged (a warning) unless `source.allow_empty_partitions` is true.
+"""
+
+PLAN_CHECKS = """\
+#### plan_checks
+Lists every staging check of `config.json` once per re-staged day, for the mapped `check` task
+(the map index shows the day and the check's name): each day is checked as its staging run checks it.
+"""
+
+PUBLISH_SWEEP = """\
+#### publish
+Emits `staging_events` and `staging_songs` once per re-staged day (each event carries the day's
+partition key), so `sparkify_transform` runs once for each of them. The extras list, per day,
+the object keys added / replaced / removed and the rows loaded and rejected. Runs only when every
+re-staged day and its checks succeeded; otherwise see *Late and corrected files* in docs/operations.md.
+"""
