@@ -7,13 +7,17 @@ only the schema differs per test so tests never see each other's rows.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
@@ -180,3 +184,39 @@ def make_project(warehouse_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyP
 def days(start: int, end: int, month: str = "2018-11") -> list[str]:
     """Partition keys month-start..month-end (inclusive), e.g. days(1, 3)."""
     return [f"{month}-{d:02d}" for d in range(start, end + 1)]
+
+
+def s3_uploader() -> ModuleType:
+    """scripts/s3_upload.py as a module (the uploader the demo and the e2e stack use)."""
+    spec = importlib.util.spec_from_file_location("s3_upload", REPO_ROOT / "scripts" / "s3_upload.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def s3_client() -> Any:
+    """boto3 client of the local server, through the same aws_default connection the pipeline uses."""
+    endpoint = os.environ.get("SPARKIFY_S3_ENDPOINT")
+    if not endpoint or not os.environ.get("AIRFLOW_CONN_AWS_DEFAULT"):
+        pytest.fail("SPARKIFY_S3_ENDPOINT / AIRFLOW_CONN_AWS_DEFAULT not set: run the suite with `make test`")
+    port = int(endpoint.rsplit(":", 1)[1])
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except OSError:
+        pytest.fail(f"no S3 server at {endpoint}: scripts/test.sh starts it (scripts/s3.sh start)")
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    return S3Hook(aws_conn_id="aws_default").get_conn()
+
+
+@pytest.fixture(scope="module")
+def bucket(s3_client: Any) -> Iterator[str]:
+    name = f"it-{uuid.uuid4().hex[:12]}"
+    s3_client.create_bucket(Bucket=name)
+    yield name
+    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=name):
+        for item in page.get("Contents", []):
+            s3_client.delete_object(Bucket=name, Key=item["Key"])
+    s3_client.delete_bucket(Bucket=name)
