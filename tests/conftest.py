@@ -15,13 +15,18 @@ SAMPLE = REPO / "tests" / "fixtures" / "sparkify"
 SHARED_SAMPLE = REPO.parent / "shared" / "sparkify"
 
 
-def load_generator() -> ModuleType:
-    """scripts/generate_data.py as a module (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("generate_data", REPO / "scripts" / "generate_data.py")
+def load_script(name: str) -> ModuleType:
+    """scripts/<name>.py as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_generator() -> ModuleType:
+    """scripts/generate_data.py, the deterministic data generator."""
+    return load_script("generate_data")
 
 
 @pytest.fixture(scope="session")

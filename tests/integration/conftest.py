@@ -7,7 +7,6 @@ only the schema differs per test so tests never see each other's rows.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import socket
@@ -38,6 +37,7 @@ from sparkify.project import (
     all_tables,
 )
 from sparkify.rollup_tracking import publish_day
+from tests.conftest import load_script
 
 pytestmark = pytest.mark.integration
 #: Tables whose rows record runs (ids, times), not warehouse content: left out of checksums().
@@ -188,11 +188,7 @@ def days(start: int, end: int, month: str = "2018-11") -> list[str]:
 
 def s3_uploader() -> ModuleType:
     """scripts/s3_upload.py as a module (the uploader the demo and the e2e stack use)."""
-    spec = importlib.util.spec_from_file_location("s3_upload", REPO_ROOT / "scripts" / "s3_upload.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("s3_upload")
 
 
 @pytest.fixture(scope="module")
