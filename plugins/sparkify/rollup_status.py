@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sparkify.partition_status import run_cell
 from sparkify.partitions import is_day_key, is_month_key, month_of
 
 
@@ -68,8 +69,9 @@ def month_statuses(
     statuses = []
     for month in sorted(published):
         run = rollup_runs.get(month)
-        missing = tuple(day for day in days_of(month) if day not in published[month])
-        state = f"{run['state']} ({run.get('run_type')})" if run else ("pending" if missing else "due")
-        statuses.append(MonthStatus(month, len(days_of(month)), len(published[month]), state, missing))
+        days = days_of(month)
+        missing = tuple(day for day in days if day not in published[month])
+        state = run_cell(run) if run else ("pending" if missing else "due")
+        statuses.append(MonthStatus(month, len(days), len(published[month]), state, missing))
     return statuses
 
