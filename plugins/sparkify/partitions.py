@@ -92,3 +92,22 @@ def is_manual_run(context: Any) -> bool:
     dag_run = context.get("dag_run") if hasattr(context, "get") else None
     run_type = getattr(dag_run, "run_type", None)
     return str(getattr(run_type, "value", run_type)) == "manual"
+
+
+def partition_end(key: str | None) -> dt.datetime | None:
+    """When a partition's period ends, in UTC: a day key's next midnight, a month key's first day of the
+    next month; None for anything else (a typo in a manual run has no period, hence no deadline).
+
+    The deadline alerts (sparkify.deadline) count from here, so "day D by 06:00 on D+1" and "month M
+    by 06:00 on the 1st" are one setting, whatever the DAG's key is.
+    """
+    text = "" if key is None else str(key)
+    try:
+        if _KEY.fullmatch(text):
+            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), dt.UTC) + dt.timedelta(days=1)
+        if _MONTH.fullmatch(text) and 1 <= (month := int(text[5:])) <= 12:
+            year = int(text[:4])
+            return dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
+    except ValueError:  # 2018-13-45
+        return None
+    return None
