@@ -8,13 +8,15 @@ UV_VERSION := $(shell sed -n "s/^uv==//p" requirements-dev.txt)
 STAMP := $(VENV)/.requirements.stamp
 ARGS ?=
 
-.PHONY: help venv lock check-runtime-lock demo test mutants down psql lint backfill status bench bench-airflow bench-hostile
+.PHONY: help venv lock check-runtime-lock demo test scale-out mutants down clean psql lint backfill status bench bench-airflow bench-hostile
 
 help:
 	@echo "make demo   backfill the sample month on the local stack and print a summary"
 	@echo "make test   run the test suite (ARGS=... is passed to pytest)"
+	@echo "make scale-out   staging + transform backfill on the CeleryExecutor (Redis, 2 workers) = the in-process load"
 	@echo "make mutants   break each data rule on purpose; fails if its tests still pass (before a release)"
-	@echo "make down   stop Airflow, Postgres and S3 of the demo and test stacks"
+	@echo "make down   stop Airflow, Postgres, S3 and Redis of the demo, test and scale-out stacks"
+	@echo "make clean  stop every stack of this checkout, then delete .state/* and their PostgreSQL data (/var/tmp/sparkify-<hash>)"
 	@echo "make psql   psql on the demo warehouse (ARGS='-c \"select 1\"')"
 	@echo "make backfill DAG=staging|transform START=YYYY-MM-DD END=YYYY-MM-DD [MODE=trigger|clear]; DAG=rollups START=YYYY-MM END=YYYY-MM"
 	@echo "make status [START=… END=…]   per partition: staged, rejected, runs, failed checks"
@@ -50,6 +52,16 @@ demo: venv
 test: venv
 	scripts/test.sh $(ARGS)
 
+# Scale-out proof (scripts/scale_out.sh, tests/scale_out): CeleryExecutor, Redis, two Celery workers
+# each from its own folder; a few minutes. Own stack (state, Postgres, Airflow port below; S3 and
+# Redis ports derived from the Postgres port: 8363, 6383), so it runs beside the demo and `make test`.
+SCALE_OUT_STATE ?= $(CURDIR)/.state/scale-out
+SCALE_OUT_PG_PORT ?= 55435
+SCALE_OUT_AIRFLOW_PORT ?= 8083
+scale-out: venv
+	SPARKIFY_TEST_STATE=$(SCALE_OUT_STATE) SPARKIFY_TEST_PG_PORT=$(SCALE_OUT_PG_PORT) \
+	  SPARKIFY_TEST_AIRFLOW_PORT=$(SCALE_OUT_AIRFLOW_PORT) scripts/scale_out.sh $(ARGS)
+
 # Mutation run (scripts/mutants.py, list in tests/mutants/mutations.toml): on the test stack (the
 # runner starts its Postgres + S3 when down and stops what it started); writes docs/mutants.md.
 # Too slow for `make test`: run it before a release. ARGS='--only NAME ...' or '--list'.
@@ -60,9 +72,19 @@ down:
 	-scripts/airflow.sh stop
 	-scripts/postgres.sh stop
 	-scripts/s3.sh stop
+	-scripts/redis.sh stop
 	-. scripts/test-env.sh && scripts/airflow.sh stop
 	-. scripts/test-env.sh && scripts/postgres.sh stop
 	-. scripts/test-env.sh && scripts/s3.sh stop
+	-. scripts/test-env.sh && scripts/redis.sh stop
+	-if [[ -d "$(SCALE_OUT_STATE)" ]]; then export SPARKIFY_TEST_STATE=$(SCALE_OUT_STATE) \
+	  SPARKIFY_TEST_PG_PORT=$(SCALE_OUT_PG_PORT) SPARKIFY_TEST_AIRFLOW_PORT=$(SCALE_OUT_AIRFLOW_PORT) \
+	  && . scripts/test-env.sh && for s in airflow redis s3 postgres; do scripts/$$s.sh stop; done; fi
+
+# Stop every stack under .state/ and delete its state dir and the PostgreSQL root env.sh derives
+# from it (/var/tmp/sparkify-<hash>); refuses, deleting nothing, if anything still runs (scripts/clean.sh).
+clean:
+	scripts/clean.sh
 
 # Per-DAG backfill on the demo stack (scripts/backfill.py): staging re-stages and the transform
 # follows through the assets; transform re-derives marts from staged partitions (no COPY).

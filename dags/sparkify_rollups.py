@@ -11,8 +11,8 @@ as mapped tasks, runs the checks on rollup tables, and emits **warehouse_rollups
   that month's rollup again, once: the transform's `request_rollup` task emits a
   **rollup_requests** event for the month. Each run replaces the whole month, so the tables
   equal a clean load.
-* Force a partial month on purpose: trigger this DAG with *Partition Key* `YYYY-MM` (trigger
-  form, *Advanced Options*) or `make backfill DAG=rollups START=2018-11 END=2018-11`.
+* Force a partial month on purpose: trigger this DAG with a month as *Partition Key* (below) or
+  `make backfill DAG=rollups START=2018-11 END=2018-11`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from sparkify.assets import ROLLUP_REQUESTS, WAREHOUSE_MARTS, WAREHOUSE_ROLLUPS
 from sparkify.config import load_config
 from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.load_rollup import LoadRollupOperator
-from sparkify.partitions import DAY_KEY_FORMAT, MONTH_KEY_FORMAT
+from sparkify.partitions import DAY_KEY_FORMAT, MONTH_FORMAT, MONTH_KEY_FORMAT
 from sparkify.project import WAREHOUSE_POOL
 from sparkify.publish import check_summary, set_extras
 
@@ -65,7 +65,7 @@ with DAG(
     default_args=alerts.default_args(config),
     deadline=alerts.deadline(config),
     tags=["sparkify", "rollups"],
-    doc_md=__doc__,
+    doc_md=__doc__ + task_docs.manual_run(MONTH_FORMAT, "2018-11"),
 ) as dag:
     load_rollups = LoadRollupOperator.partial(
         task_id="load_rollup",

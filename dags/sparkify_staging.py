@@ -28,7 +28,7 @@ from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.partition_sensor import PartitionObjectsSensor
 from sparkify.operators.stage_events import StageEventsOperator
 from sparkify.operators.stage_songs import StageSongsOperator
-from sparkify.partitions import DAY_KEY_FORMAT
+from sparkify.partitions import DAY_KEY_FORMAT, KEY_FORMAT
 from sparkify.project import WAREHOUSE_POOL
 from sparkify.publish import check_summary, set_extras
 
@@ -44,7 +44,7 @@ with DAG(
     default_args=alerts.default_args(config),
     deadline=alerts.deadline(config),
     tags=["sparkify", "staging"],
-    doc_md=__doc__,
+    doc_md=__doc__ + task_docs.manual_run(KEY_FORMAT, "2018-11-05"),
 ) as dag:
     wait_for_partition = PartitionObjectsSensor(
         task_id="wait_for_partition",

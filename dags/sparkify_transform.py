@@ -2,12 +2,15 @@
 ### sparkify_transform
 
 Triggered by the **staging_events** and **staging_songs** asset events of one partition
-(`PartitionedAssetTimetable` + `IdentityMapper`: exactly one run per partition key, also under
-backfills). Loads the `songplays` fact for the partition, then every dimension and every
-quality check listed in `config.json` as mapped tasks, and emits **warehouse_marts**.
+(`PartitionedAssetTimetable` + `StartOfDayMapper` from day keys to the same day keys: exactly
+one run per partition key, also under backfills). Loads the `songplays` fact for the partition,
+then every dimension and every quality check listed in `config.json` as mapped tasks, and emits
+**warehouse_marts**.
 
-Re-run a partition from the UI (trigger form, *Partition Key*), with
+Re-run a partition from the UI (below), with
 `airflow dags clear sparkify_transform --partition-key 2018-11-05 -y`, or through the REST API.
+A key that is not a date (`2018-13-45`) is refused by the trigger itself (HTTP 400, shown in the
+form): the mapper decodes every key typed into the form.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, IdentityMapper, PartitionedAssetTimetable, task
+from airflow.sdk import DAG, PartitionedAssetTimetable, StartOfDayMapper, task
 
 from sparkify import alerts, task_docs
 from sparkify.assets import ROLLUP_REQUESTS, STAGING_EVENTS, STAGING_SONGS, WAREHOUSE_MARTS
@@ -24,6 +27,7 @@ from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.load_dimension import LoadDimensionOperator
 from sparkify.operators.load_fact import LoadFactOperator
 from sparkify.operators.request_rollup import RequestRollupOperator
+from sparkify.partitions import DAY_KEY_FORMAT, KEY_FORMAT
 from sparkify.project import WAREHOUSE_POOL
 from sparkify.publish import check_summary, set_extras
 
@@ -32,8 +36,12 @@ config = load_config()
 with DAG(
     dag_id="sparkify_transform",
     description="Load songplays for a staged partition, then config-mapped dimensions and checks.",
+    # Day keys in, the same day keys out. Not IdentityMapper: Airflow's trigger endpoint asks each
+    # mapper to decode a typed key (to_partition_date) and refuses it with HTTP 400 when that
+    # fails; IdentityMapper decodes nothing, so it would accept 2018-13-45.
     schedule=PartitionedAssetTimetable(
-        assets=STAGING_EVENTS & STAGING_SONGS, default_partition_mapper=IdentityMapper()
+        assets=STAGING_EVENTS & STAGING_SONGS,
+        default_partition_mapper=StartOfDayMapper(input_format=DAY_KEY_FORMAT, output_format=DAY_KEY_FORMAT),
     ),
     start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),
     catchup=False,
@@ -41,7 +49,7 @@ with DAG(
     default_args=alerts.default_args(config),
     deadline=alerts.deadline(config),
     tags=["sparkify", "marts"],
-    doc_md=__doc__,
+    doc_md=__doc__ + task_docs.manual_run(KEY_FORMAT, "2018-11-05"),
 ) as dag:
     load_fact = LoadFactOperator(
         task_id=f"load_fact_{config.fact.name}", pool=WAREHOUSE_POOL, doc_md=task_docs.LOAD_FACT

@@ -6,7 +6,13 @@
 #   scripts/airflow.sh stop     TERM each process group (by PID file), wait, then KILL
 #   scripts/airflow.sh recover  after a metadata-DB outage: start whatever exited (or is exiting)
 #                               until every component heartbeats again after the call
-#   scripts/airflow.sh status   exit 0 if all four run, 3 otherwise
+#   scripts/airflow.sh status   exit 0 if all four run (and the Celery workers), 3 otherwise
+#
+# SPARKIFY_EXECUTOR=celery (env.sh; default local = LocalExecutor in the scheduler): the
+# CeleryExecutor, plus $SPARKIFY_CELERY_WORKERS `airflow celery worker` processes (celery-worker-1,
+# …), each started from its own folder outside the repo with its own copy of the code and an
+# environment built from nothing (see start_worker). Redis (scripts/redis.sh start) and the local
+# S3 server (scripts/s3.sh start: the source and the task logs) must then be running too.
 #
 # Each component runs in its own session (setsid): PID = process group id. Logs go to
 # $SPARKIFY_STATE/logs/<component>.log, PID files to $SPARKIFY_STATE/pids/<component>.pid.
@@ -16,6 +22,10 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 COMPONENTS=(api-server scheduler dag-processor triggerer)
+WORKERS=()
+if [[ "$SPARKIFY_EXECUTOR" == celery ]]; then
+    for ((i = 1; i <= SPARKIFY_CELERY_WORKERS; i++)); do WORKERS+=("celery-worker-$i"); done
+fi
 START_TIMEOUT="${SPARKIFY_AIRFLOW_START_TIMEOUT:-180}"
 STOP_TIMEOUT="${SPARKIFY_AIRFLOW_STOP_TIMEOUT:-30}"
 
@@ -85,6 +95,75 @@ start_component() {
     log "$name started (pid $pid, log $SPARKIFY_LOGS/$name.log)"
 }
 
+# Celery workers as if on their own machines. $SPARKIFY_CELERY_ROOT/<name>/ holds a worker's image
+# (home/: a copy of the DAGs, plugins, sql/ and config.json the stack's components use, what the
+# Helm image bakes in; sparkify_stack.celery_stack prepare-home), its AIRFLOW_HOME and task logs;
+# it starts there with SPARKIFY_HOME=home and an environment emptied down to the Airflow settings,
+# the connections (on Kubernetes: the chart's config and secrets) and SPARKIFY_SOURCE. So no path
+# into the repo or the state dir reaches it: a task that read the repo's data folder (home/ has
+# none: a folder source resolves to a path that does not exist), .state, a config or SQL file at
+# the scheduler's path, or a secret file, fails. Copied at start, like an image at deploy: restart
+# the workers after changing the code or the config.
+start_workers() {
+    local name pid
+    local -a starting=() homes=()
+    for name in "$@"; do
+        if pid="$(leader_pid "$name")"; then
+            log "$name already running (pid $pid)"
+        else
+            if running_pid "$name" >/dev/null; then stop_components "$name"; fi
+            starting+=("$name")
+            homes+=("$SPARKIFY_CELERY_ROOT/$name/home")
+        fi
+    done
+    ((${#starting[@]})) || return 0
+    python -m sparkify_stack.celery_stack prepare-home "${homes[@]}" \
+        || { log "could not prepare the workers' copies of the project"; exit 1; }
+    for name in "${starting[@]}"; do start_worker "$name"; done
+}
+
+start_worker() {
+    local name="$1" dir="$SPARKIFY_CELERY_ROOT/$1" pid
+    mkdir -p "$dir/airflow"
+    exec_worker "$name" "$dir" >>"$SPARKIFY_LOGS/$name.log" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" >"$(pid_file "$name")"
+    log "$name started (pid $pid, folder $dir, log $SPARKIFY_LOGS/$name.log)"
+}
+
+# Run in the background subshell start_worker forks: empty the environment, then exec the worker
+# (setsid execs in place, so the subshell's PID is the worker's and its process group's).
+exec_worker() {
+    local name="$1" dir="$2" venv="$SPARKIFY_VENV" var
+    cd "$dir"
+    # Unset, not `env -i NAME=value`: values in argv would show the secrets to ps.
+    for var in $(compgen -e); do
+        case "$var" in
+            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE) unset "$var" ;;  # a secrets-dir path; UI only
+            AIRFLOW__* | AIRFLOW_CONN_* | SPARKIFY_SOURCE) ;;
+            *) unset "$var" 2>/dev/null || true ;;
+        esac
+    done
+    export PATH="$venv/bin:/usr/local/bin:/usr/bin:/bin" HOME="$dir" LANG=C.UTF-8 \
+        AIRFLOW_HOME="$dir/airflow" SPARKIFY_HOME="$dir/home" PYTHONPATH="$dir/home/plugins" \
+        AIRFLOW__CORE__DAGS_FOLDER="$dir/home/dags" AIRFLOW__CORE__PLUGINS_FOLDER="$dir/home/plugins"
+    # What the worker was given, by name only (values may be secrets): tests/scale_out reads it.
+    compgen -e >"$dir/environment"
+    # --skip-serve-logs: the task logs go to S3 (remote logging, env.sh), where the api-server reads
+    # them; two log servers on one host would also need two ports.
+    exec setsid airflow celery worker --celery-hostname "$name@%h" --skip-serve-logs \
+        --concurrency "$AIRFLOW__CELERY__WORKER_CONCURRENCY"
+}
+
+# Workers with a PID file, whatever SPARKIFY_EXECUTOR says now: `stop` stops what `start` started.
+started_workers() {
+    local f
+    for f in "$SPARKIFY_PIDS"/celery-worker-*.pid; do
+        [[ -e "$f" ]] && basename "$f" .pid
+    done
+    return 0
+}
+
 # Stop components: TERM every process group at once, wait up to STOP_TIMEOUT, then KILL.
 stop_components() {
     local name pid i alive
@@ -117,8 +196,23 @@ start() {
         log "postgres is not running: run scripts/postgres.sh start first"
         exit 1
     fi
-    local all_running=1 name
-    for name in "${COMPONENTS[@]}"; do leader_pid "$name" >/dev/null || all_running=0; done
+    if ((${#WORKERS[@]})); then
+        "$REPO/scripts/redis.sh" status >/dev/null \
+            || { log "redis (the Celery broker) is not running: run scripts/redis.sh start first"; exit 1; }
+        "$REPO/scripts/s3.sh" status >/dev/null \
+            || { log "the S3 server (source and task logs) is not running: run scripts/s3.sh start first"; exit 1; }
+        python -m sparkify_stack.celery_stack ensure-log-bucket >/dev/null
+    fi
+    local all_running=1 any_running=0 name started_as
+    for name in "${COMPONENTS[@]}" "${WORKERS[@]}"; do leader_pid "$name" >/dev/null || all_running=0; done
+    for name in "${COMPONENTS[@]}"; do running_pid "$name" >/dev/null && any_running=1; done
+    # A scheduler runs one executor: components started for the other one are stopped first.
+    started_as="$(cat "$SPARKIFY_STATE/airflow.executor" 2>/dev/null || echo local)"
+    if ((any_running)) && [[ "$started_as" != "$SPARKIFY_EXECUTOR" ]]; then
+        log "running with SPARKIFY_EXECUTOR=$started_as, not $SPARKIFY_EXECUTOR: run scripts/airflow.sh stop first"
+        exit 1
+    fi
+    echo "$SPARKIFY_EXECUTOR" >"$SPARKIFY_STATE/airflow.executor"
     if ((all_running)); then
         log "already running"
     else
@@ -129,6 +223,7 @@ start() {
             exit 1
         fi
         for name in "${COMPONENTS[@]}"; do start_component "$name"; done
+        start_workers "${WORKERS[@]}"
     fi
     # Pool of the tasks that write to the warehouse (pool="warehouse" in the DAGs): caps concurrent
     # warehouse writes across both DAGs. Set on every start (also of a running stack): tasks in a
@@ -147,6 +242,14 @@ start() {
             running_pid "$name" >/dev/null || tail -n 20 "$SPARKIFY_LOGS/$name.log" >&2
         done
         log "Airflow did not become healthy"
+        exit 1
+    fi
+    if ((${#WORKERS[@]})) && ! python -m sparkify_stack.celery_stack wait-workers "${WORKERS[@]}" \
+        --timeout "$START_TIMEOUT" >/dev/null; then
+        for name in "${WORKERS[@]}"; do
+            log "$name: tail of its log:"; tail -n 20 "$SPARKIFY_LOGS/$name.log" >&2
+        done
+        log "the Celery workers did not all answer a ping"
         exit 1
     fi
     log "healthy: UI $AIRFLOW__API__BASE_URL (user $SPARKIFY_ADMIN_USER, password in $AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE)"
@@ -174,13 +277,15 @@ recover() {
 
 stop() {
     mkdir -p "$SPARKIFY_PIDS"
-    stop_components "${COMPONENTS[@]}"
+    local -a workers
+    mapfile -t workers < <(started_workers)
+    stop_components "${COMPONENTS[@]}" "${workers[@]}"
     log "stopped"
 }
 
 status() {
     local name pid rc=0
-    for name in "${COMPONENTS[@]}"; do
+    for name in "${COMPONENTS[@]}" "${WORKERS[@]}"; do
         if pid="$(running_pid "$name")"; then
             echo "$name running (pid $pid)"
         else

@@ -18,10 +18,11 @@ export SPARKIFY_STATE
 # Values derived from the state dir and ports, dropped when an environment exported for another
 # stack is re-sourced with a different SPARKIFY_STATE / port (e.g. `make test` from a demo shell).
 if [[ -n "${SPARKIFY_ENV_KEY:-}" && "$SPARKIFY_ENV_KEY" != "$SPARKIFY_STATE|${SPARKIFY_PG_PORT:-55432}|${AIRFLOW_PORT:-8080}" ]]; then
-    unset SPARKIFY_PG_ROOT SPARKIFY_PGDATA AIRFLOW_HOME AIRFLOW__API__BASE_URL \
+    unset SPARKIFY_PG_ROOT SPARKIFY_PGDATA SPARKIFY_CELERY_ROOT AIRFLOW_HOME AIRFLOW__API__BASE_URL \
         AIRFLOW__CORE__EXECUTION_API_SERVER_URL SPARKIFY_WORKER_LOG_PORT SPARKIFY_TRIGGER_LOG_PORT
-    # A derived S3 port belongs to the other stack; an explicitly chosen one is kept.
+    # A derived S3 or Redis port belongs to the other stack; an explicitly chosen one is kept.
     if [[ "${SPARKIFY_S3_PORT_FROM:-}" == derived ]]; then unset SPARKIFY_S3_PORT SPARKIFY_S3_PORT_FROM; fi
+    if [[ "${SPARKIFY_REDIS_PORT_FROM:-}" == derived ]]; then unset SPARKIFY_REDIS_PORT SPARKIFY_REDIS_PORT_FROM; fi
 fi
 export SPARKIFY_ENV_KEY="$SPARKIFY_STATE|${SPARKIFY_PG_PORT:-55432}|${AIRFLOW_PORT:-8080}"
 export SPARKIFY_SECRETS="$SPARKIFY_STATE/secrets"
@@ -42,6 +43,9 @@ _sparkify_hash="$(printf '%s' "$SPARKIFY_STATE" | sha1sum | cut -c1-10)"
 export SPARKIFY_PG_ROOT="${SPARKIFY_PG_ROOT:-/var/tmp/sparkify-$_sparkify_hash}"
 export SPARKIFY_PGDATA="${SPARKIFY_PGDATA:-$SPARKIFY_PG_ROOT/pgdata}"
 export SPARKIFY_PG_SOCKET_DIR="$SPARKIFY_PGDATA"   # unix socket inside the data dir
+# The Celery workers' own folders (SPARKIFY_EXECUTOR=celery, scripts/airflow.sh): outside the repo
+# and the state dir, as on other machines, keyed like the data dir.
+export SPARKIFY_CELERY_ROOT="${SPARKIFY_CELERY_ROOT:-/var/tmp/sparkify-$_sparkify_hash-celery}"
 export SPARKIFY_PG_USER=sparkify
 export SPARKIFY_PG_DB=sparkify
 export SPARKIFY_PG_TEST_DB=sparkify_test
@@ -91,6 +95,9 @@ fi
 SPARKIFY_S3_ACCESS_KEY="$(_sparkify_secret s3_access_key hex)"
 SPARKIFY_S3_SECRET_KEY="$(_sparkify_secret s3_secret_key hex64)"
 export SPARKIFY_S3_ACCESS_KEY SPARKIFY_S3_SECRET_KEY
+# Password of the stack's Redis (scripts/redis.sh writes it into its config file, mode 600).
+SPARKIFY_REDIS_PASSWORD="$(_sparkify_secret redis_password hex)"
+export SPARKIFY_REDIS_PASSWORD
 unset -f _sparkify_secret
 
 # --- warehouse connection ------------------------------------------------------------------
@@ -118,6 +125,18 @@ if [[ -z "${AIRFLOW_CONN_AWS_DEFAULT:-}" || "${SPARKIFY_AWS_CONN_MANAGED:-}" == 
     export SPARKIFY_AWS_CONN_MANAGED=1
 fi
 
+# --- Redis (scripts/redis.sh): the Celery broker of the scale-out stack ------------------------
+# Port: $SPARKIFY_REDIS_PORT, else derived from the Postgres port (55432 -> 6380, 55433 -> 6381,
+# …), never Redis' default 6379 (a system Redis may own it). Binds 127.0.0.1, password required.
+if [[ -z "${SPARKIFY_REDIS_PORT:-}" ]]; then
+    SPARKIFY_REDIS_PORT=$((6380 + SPARKIFY_PG_PORT - 55432))
+    ((SPARKIFY_REDIS_PORT >= 1024 && SPARKIFY_REDIS_PORT <= 55000 && SPARKIFY_REDIS_PORT != 6379)) \
+        || SPARKIFY_REDIS_PORT=6380
+    export SPARKIFY_REDIS_PORT_FROM=derived
+fi
+export SPARKIFY_REDIS_PORT
+export SPARKIFY_REDIS_HOST=127.0.0.1
+
 # --- Airflow -------------------------------------------------------------------------------
 # Every task process imports the DAG files and the plugins folder from scratch: let Python cache
 # their bytecode (the venv's is compiled at install, see the Makefile) even where the caller's
@@ -126,7 +145,6 @@ unset PYTHONDONTWRITEBYTECODE
 export AIRFLOW_HOME="${AIRFLOW_HOME:-$SPARKIFY_STATE/airflow}"
 export AIRFLOW__CORE__DAGS_FOLDER="${AIRFLOW__CORE__DAGS_FOLDER:-$REPO/dags}"
 export AIRFLOW__CORE__PLUGINS_FOLDER="${AIRFLOW__CORE__PLUGINS_FOLDER:-$REPO/plugins}"
-export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
 export AIRFLOW__CORE__LOAD_EXAMPLES="${AIRFLOW__CORE__LOAD_EXAMPLES:-False}"
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-True}"
 # Throughput settings measured by make bench-airflow (bench/README-airflow.md): 4 runs in flight
@@ -152,3 +170,29 @@ export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="${AIRFLOW__CORE__EXECUTION_API_S
 export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="$SPARKIFY_WORKER_LOG_PORT"
 export AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT="$SPARKIFY_TRIGGER_LOG_PORT"
 export SPARKIFY_AIRFLOW_URL="http://127.0.0.1:$AIRFLOW_PORT"
+
+# --- executor: SPARKIFY_EXECUTOR=local (default) | celery ----------------------------------
+# local: the LocalExecutor inside the scheduler. celery: the CeleryExecutor, with the stack's
+# Redis as broker, the metadata Postgres as result backend and $SPARKIFY_CELERY_WORKERS workers
+# (`airflow celery worker`, started by scripts/airflow.sh, each from its own copy of the code;
+# docs/scale-out.md). The tuned settings above apply to both: the workers' concurrencies add up
+# to AIRFLOW__CORE__PARALLELISM, and the warehouse pool is the same. docs/helm/values.yaml uses
+# these values (tests/unit/test_helm_values.py compares them).
+export SPARKIFY_EXECUTOR="${SPARKIFY_EXECUTOR:-local}"
+case "$SPARKIFY_EXECUTOR" in
+    local) export AIRFLOW__CORE__EXECUTOR=LocalExecutor ;;
+    celery)
+        export AIRFLOW__CORE__EXECUTOR=CeleryExecutor
+        export SPARKIFY_CELERY_WORKERS="${SPARKIFY_CELERY_WORKERS:-2}"
+        export AIRFLOW__CELERY__WORKER_CONCURRENCY="${AIRFLOW__CELERY__WORKER_CONCURRENCY:-$(((AIRFLOW__CORE__PARALLELISM + SPARKIFY_CELERY_WORKERS - 1) / SPARKIFY_CELERY_WORKERS))}"
+        export AIRFLOW__CELERY__BROKER_URL="redis://:$SPARKIFY_REDIS_PASSWORD@$SPARKIFY_REDIS_HOST:$SPARKIFY_REDIS_PORT/0"
+        export AIRFLOW__CELERY__RESULT_BACKEND="db+${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN}"
+        # Task logs go to the local S3 server (as on Kubernetes, docs/helm/values.yaml): each worker
+        # writes into its own folder, so the api-server reads finished tasks' logs from S3.
+        export SPARKIFY_TASK_LOG_URI="${SPARKIFY_TASK_LOG_URI:-s3://airflow-logs/logs}"
+        export AIRFLOW__LOGGING__REMOTE_LOGGING=True
+        export AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER="$SPARKIFY_TASK_LOG_URI"
+        export AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID=aws_default
+        ;;
+    *) echo "env.sh: SPARKIFY_EXECUTOR must be local or celery, not '$SPARKIFY_EXECUTOR'" >&2; return 2 ;;
+esac

@@ -3,13 +3,17 @@
 
     python scripts/status.py [--start YYYY-MM-DD] [--end YYYY-MM-DD]
 
-One line per partition key (every key that is staged, rejected, checked or has a run):
-staged rows (staging_events), rejected lines (rejected_lines), fact rows, the newest staging
-and transform run (state and run type, from the REST API) and the checks whose latest result
-for that partition is failed or error (from dq_results). Then one line per month: days
-published, the newest sparkify_rollups run, and the days a pending month still waits for
-(sparkify.rollup_status). Works with Airflow down (runs show as '?'). Exit 0 when nothing
-failed, 1 when a partition or month has a failed run or check.
+One line per partition (every day that is staged, rejected, checked or has a run): staged rows
+(staging_events), rejected lines (rejected_lines), fact rows, the newest staging and transform
+run (state and run type, from the REST API) and the checks whose latest result for that
+partition is failed or error (dq_results). Then one line per month: days published, the newest
+sparkify_rollups run, and the days a pending month still waits for (sparkify.rollup_status).
+Then the runs whose Partition Key is not a key of their DAG (a typo in a manual run), with
+their run ids: they touched no partition, so they are neither rows nor failures.
+
+Works with Airflow down (runs show as '?'). Exit 0 when nothing failed, 1 when a partition or
+month has a failed run or check. The rows come from sql/status/ and the REST API; the tables
+are built by sparkify.partition_status and rendered by the pure functions below.
 """
 
 from __future__ import annotations
@@ -17,69 +21,145 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sparkify.partition_status import (
+    InvalidKeyRun,
+    PartitionCounts,
+    PartitionRow,
+    counts_by_key,
+    in_window,
+    invalid_key_runs,
+    month_checks,
+    newest_by_key,
+    partition_rows,
+    run_cell,
+)
 from sparkify.rollup_status import day_ranges, month_statuses
 from sparkify_stack import airflow_api
-from sparkify_stack.runwatch import ROLLUP_DAG, STAGING_DAG, TRANSFORM_DAG
+from sparkify_stack.runwatch import DAG_IDS, ROLLUP_DAG, STAGING_DAG, TRANSFORM_DAG
+
+Runs = Mapping[str, Sequence[Mapping[str, Any]]]
 
 
-def warehouse_status(start: str | None, end: str | None) -> dict[str, dict[str, Any]]:
-    """partition key -> staged, rejected, fact rows and failed checks (latest result per check)."""
+# --- reading (warehouse, REST API) ----------------------------------------------------------------
+
+
+def read_warehouse(start: str | None, end: str | None) -> dict[str, PartitionCounts]:
+    """key -> counts and failing checks, from the sql/status/ statements (tables not created yet count 0)."""
     import psycopg
-    from psycopg import sql
 
     from sparkify.config import load_config
     from sparkify.project import REJECTED_TABLE, RESULTS_TABLE
+    from sparkify.sqlfiles import qualified, quote_ident, render
 
     config = load_config()
     schema = config.warehouse.schema
-
-    def table(name: str) -> sql.Composed:
-        return sql.Identifier(schema, name)
-
-    out: dict[str, dict[str, Any]] = {}
-
-    def row(key: str) -> dict[str, Any]:
-        return out.setdefault(key, {"staged": 0, "rejected": 0, "fact": 0, "failed_checks": []})
-
-    window = sql.SQL("partition_key BETWEEN %(start)s AND %(end)s")
-    params = {"start": start or "0000-00-00", "end": end or "9999-99-99"}
+    # Month keys sort before their days: from the start's month, so its rollup checks are read too.
+    params = {"start": (start or "0000")[:7], "end": end or "9999"}
+    counted = {
+        "staged": (config.staging.events_table, "partition_key"),
+        "rejected": (REJECTED_TABLE, "partition_key"),
+        "fact": (config.fact.name, config.fact.partition_column),
+    }
+    rows: dict[str, Any] = {}
     with psycopg.connect(os.environ["SPARKIFY_WAREHOUSE_URL"], connect_timeout=10) as conn:
 
-        def exists(name: str) -> bool:
-            return conn.execute("SELECT to_regclass(%s) IS NOT NULL", [f'"{schema}"."{name}"']).fetchone()[0]
+        def exists(table: str) -> bool:
+            found = conn.execute(render("catalog/table_exists.sql"), {"schema": schema, "table": table}).fetchone()
+            return bool(found and found[0])
 
-        counts = (
-            ("staged", config.staging.events_table, "partition_key"),
-            ("rejected", REJECTED_TABLE, "partition_key"),
-            ("fact", config.fact.name, config.fact.partition_column),
-        )
-        for label, name, column in counts:
-            if not exists(name):
-                continue
-            query = sql.SQL("SELECT {col}, COUNT(*) FROM {t} WHERE {col} IS NOT NULL GROUP BY 1").format(
-                col=sql.Identifier(column), t=table(name)
-            )
-            for key, n in conn.execute(query).fetchall():
-                if params["start"] <= key <= params["end"]:
-                    row(key)[label] = n
+        for label, (table, column) in counted.items():
+            if exists(table):
+                this, partition_column = qualified(schema, table), quote_ident(column)
+                sql = render("status/key_counts.sql", this=this, partition_column=partition_column)
+                rows[label] = conn.execute(sql, params).fetchall()
         if exists(RESULTS_TABLE):
-            latest = sql.SQL(
-                "SELECT partition_key, check_name, status FROM ("
-                " SELECT partition_key, check_name, status, ROW_NUMBER() OVER ("
-                "  PARTITION BY partition_key, check_name ORDER BY checked_at DESC) AS rn"
-                " FROM {t} WHERE partition_key IS NOT NULL AND {window}) latest"
-                " WHERE rn = 1 AND status IN ('failed', 'error') ORDER BY 1, 2"
-            ).format(t=table(RESULTS_TABLE), window=window)
-            for key, check, status in conn.execute(latest, params).fetchall():
-                row(key)["failed_checks"].append(check if status == "failed" else f"{check} (error)")
-    return out
+            sql = render("status/failed_checks.sql", dq_results=qualified(schema, RESULTS_TABLE))
+            rows["failed_checks"] = conn.execute(sql, params).fetchall()
+    return counts_by_key(**rows)
 
 
-def newest_runs(dag_id: str) -> dict[str, dict[str, Any]]:
-    """partition key -> the newest run of dag_id for it (any run type)."""
-    return {r["partition_key"]: r for r in airflow_api.list_dag_runs(dag_id) if r.get("partition_key")}
+def read_runs() -> dict[str, list[dict[str, Any]]] | None:
+    """dag_id -> every run of it (oldest first), or None when the REST API cannot be reached."""
+    try:
+        return {dag_id: airflow_api.list_dag_runs(dag_id) for dag_id in DAG_IDS}
+    except (airflow_api.AirflowApiError, OSError) as exc:
+        print(f"(Airflow REST API not reachable: {exc}; run states shown as ?)", file=sys.stderr)
+        return None
+
+
+# --- rendering (pure) -----------------------------------------------------------------------------
+
+
+def partition_lines(rows: Sequence[PartitionRow], runs_known: bool) -> list[str]:
+    """The partition table, its summary line last."""
+    header = (
+        f"{'partition':<11} {'staged':>8} {'rejected':>8} {'songplays':>9}  "
+        f"{'staging run':<24} {'transform run':<28} failed checks"
+    )
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        staging = run_cell(row.staging_run) if runs_known else "?"
+        transform = run_cell(row.transform_run) if runs_known else "?"
+        c = row.counts
+        failed = ", ".join(c.failed_checks) or "-"
+        lines.append(f"{row.key:<11} {c.staged:>8} {c.rejected:>8} {c.fact:>9}  {staging:<24} {transform:<28} {failed}")
+    lines.append(f"{len(rows)} partition(s); {sum(row.failed for row in rows)} with a failed run or check")
+    return lines
+
+
+def month_lines(
+    runs: Runs, checks: Mapping[str, Sequence[str]], start: str | None, end: str | None
+) -> tuple[list[str], int]:
+    """The month table (sparkify_rollups) and how many months have a failed run or check."""
+    statuses = month_statuses(newest_by_key(runs[TRANSFORM_DAG]), newest_by_key(runs[ROLLUP_DAG]))
+    statuses = [s for s in statuses if in_window(s.month, start, end)]
+    if not statuses:
+        return [], 0
+    header = f"{'month':<8} {'days':>9}  {'rollup run':<28} waiting for / failed checks"
+    lines = ["", header, "-" * len(header)]
+    bad = 0
+    for status in statuses:
+        failed = list(checks.get(status.month, ()))
+        waiting = f"{len(status.waiting_for)} day(s): {day_ranges(status.waiting_for)}" if status.waiting_for else ""
+        note = ", ".join(filter(None, [waiting, *failed])) or "-"
+        bad += status.failed or bool(failed)
+        lines.append(f"{status.month:<8} {status.published:>4}/{status.days:<4}  {status.rollup:<28} {note}")
+    return lines, bad
+
+
+def invalid_key_lines(invalid: Sequence[InvalidKeyRun]) -> list[str]:
+    """The runs with invalid keys, apart from the tables (none: no lines)."""
+    if not invalid:
+        return []
+    note = "not partitions: they changed nothing and do not set the exit code"
+    lines = ["", f"{len(invalid)} run(s) with invalid keys ({note}):"]
+    for run in invalid:
+        key = repr(run.partition_key) if run.partition_key is not None else "(no key)"
+        lines.append(f"  {run.dag_id:<20} {key:<14} {run.state:<8} {run.run_type:<8} {run.run_id}")
+    return lines
+
+
+def report(
+    counts: Mapping[str, PartitionCounts], runs: Runs | None, start: str | None, end: str | None
+) -> tuple[list[str], int]:
+    """Everything `make status` prints, and its exit code: 1 when a partition or month failed.
+
+    runs is None when Airflow cannot be reached: run cells show '?', and the month table and
+    the invalid-key runs (both built from runs) are left out.
+    """
+    known = runs is not None
+    runs = runs or {dag_id: [] for dag_id in DAG_IDS}
+    rows = partition_rows(counts, runs[STAGING_DAG], runs[TRANSFORM_DAG], start, end)
+    lines = partition_lines(rows, known)
+    bad = sum(row.failed for row in rows)
+    if known:
+        months, bad_months = month_lines(runs, month_checks(counts), start, end)
+        lines += months + invalid_key_lines(invalid_key_runs(runs, month_dags=[ROLLUP_DAG]))
+        bad += bad_months
+    return lines, 1 if bad else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,67 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", default=os.environ.get("START") or None)
     parser.add_argument("--end", default=os.environ.get("END") or None)
     args = parser.parse_args(argv)
-
-    parts = warehouse_status(args.start, args.end)
-    runs: dict[str, dict[str, dict[str, Any]]] = {}
-    try:
-        runs = {dag: newest_runs(dag) for dag in (STAGING_DAG, TRANSFORM_DAG, ROLLUP_DAG)}
-    except (airflow_api.AirflowApiError, OSError) as exc:
-        print(f"(Airflow REST API not reachable: {exc}; run states shown as ?)", file=sys.stderr)
-    lo, hi = args.start or "0000-00-00", args.end or "9999-99-99"
-    months = {key: parts.pop(key) for key in [k for k in parts if len(k) == len("YYYY-MM")]}  # rollup checks
-    for dag in (STAGING_DAG, TRANSFORM_DAG):
-        for key in runs.get(dag, {}):
-            if lo <= key <= hi:
-                parts.setdefault(key, {"staged": 0, "rejected": 0, "fact": 0, "failed_checks": []})
-
-    def run_cell(dag: str, key: str) -> str:
-        if not runs:
-            return "?"
-        run = runs[dag].get(key)
-        return f"{run['state']} ({run.get('run_type')})" if run else "-"
-
-    header = (
-        f"{'partition':<11} {'staged':>8} {'rejected':>8} {'songplays':>9}  "
-        f"{'staging run':<24} {'transform run':<28} failed checks"
-    )
-    print(header)
-    print("-" * len(header))
-    bad = 0
-    for key in sorted(parts):
-        p = parts[key]
-        staging, transform = run_cell(STAGING_DAG, key), run_cell(TRANSFORM_DAG, key)
-        failed = ", ".join(p["failed_checks"]) or "-"
-        bad += bool(p["failed_checks"]) or staging.startswith("failed") or transform.startswith("failed")
-        print(f"{key:<11} {p['staged']:>8} {p['rejected']:>8} {p['fact']:>9}  {staging:<24} {transform:<28} {failed}")
-    print(f"{len(parts)} partition(s); {bad} with a failed run or check")
-    if runs:
-        bad += print_months(runs[TRANSFORM_DAG], runs[ROLLUP_DAG], months, lo[:7], hi[:7])
-    return 1 if bad else 0
-
-
-def print_months(
-    transform: dict[str, dict[str, Any]],
-    rollups: dict[str, dict[str, Any]],
-    checks: dict[str, dict[str, Any]],
-    lo: str,
-    hi: str,
-) -> int:
-    """The month table (sparkify_rollups); returns how many months have a failed run or check."""
-    statuses = [s for s in month_statuses(transform, rollups) if lo <= s.month <= hi]
-    if not statuses:
-        return 0
-    header = f"\n{'month':<8} {'days':>9}  {'rollup run':<28} waiting for / failed checks"
-    print(header)
-    print("-" * len(header.strip()))
-    bad = 0
-    for status in statuses:
-        failed = checks.get(status.month, {}).get("failed_checks", [])
-        waiting = f"{len(status.waiting_for)} day(s): {day_ranges(status.waiting_for)}" if status.waiting_for else ""
-        note = ", ".join(filter(None, [waiting, *failed])) or "-"
-        bad += status.failed or bool(failed)
-        print(f"{status.month:<8} {status.published:>4}/{status.days:<4}  {status.rollup:<28} {note}")
-    return bad
+    lines, code = report(read_warehouse(args.start, args.end), read_runs(), args.start, args.end)
+    print("\n".join(lines))
+    return code
 
 
 if __name__ == "__main__":

@@ -358,6 +358,7 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
         return []
     problems: list[str] = _source_layout_problems(_mapping(document.get("source")))
     problems.extend(_alerts_problems(document.get("alerts")))
+    problems.extend(_sweep_problems(_mapping(_mapping(document.get("source")).get("sweep"))))
 
     # Tables: staging events (partitioned), staging songs, fact (partitioned), dimensions, rollups (by month).
     tables: dict[str, str] = {}  # name -> JSON path of its first declaration
@@ -502,6 +503,25 @@ def _source_layout_problems(source: Mapping[str, Any]) -> list[str]:
     events_prefix = source.get("events_prefix")
     events_prefix = events_prefix if isinstance(events_prefix, str) else "events"
     return [f"$.source.events_partition_prefix: {problem}" for problem in layout_problems(template, events_prefix)]
+
+
+def _sweep_problems(sweep: Mapping[str, Any]) -> list[str]:
+    """The sweep's schedule must be a cron expression the scheduler's cron timetable accepts.
+
+    Checked here so a typo fails the DAG import with its JSON path, like every other config problem
+    (the DAG's timetable itself is only validated when the scheduler decodes it). The check is
+    Airflow's own: the scheduler-side class the DAG's CronTriggerTimetable becomes, and its validate().
+    """
+    schedule = sweep.get("schedule")
+    if not isinstance(schedule, str) or not schedule:
+        return []  # absent (the default) or not a string: the schema's to report
+    from airflow.timetables.trigger import CronTriggerTimetable
+
+    try:
+        CronTriggerTimetable(schedule, timezone="UTC").validate()
+    except Exception as exc:  # AirflowTimetableInvalid, or croniter's error for a malformed expression
+        return [f"$.source.sweep.schedule: {schedule!r} is not a cron expression ({exc}; e.g. '0 * * * *' for hourly)"]
+    return []
 
 
 def _table_key_problems(

@@ -30,6 +30,9 @@ DEFAULT_ROLLUP_PARTITION_COLUMN = "month"
 DEFAULT_MAX_REJECTED_SHARE = 0.01
 #: Seconds a check's query (or its failing-rows sample) may run before the warehouse stops it.
 DEFAULT_STATEMENT_TIMEOUT_SECONDS = 60.0
+#: Days the late-data sweep compares (ending at the newest staged day), and when it runs (cron, UTC).
+DEFAULT_SWEEP_LOOKBACK_DAYS = 7
+DEFAULT_SWEEP_SCHEDULE = "0 * * * *"
 #: A day's log objects in the Udacity layout: log_data/2018/11/2018-11-05-events.json.
 DEFAULT_EVENTS_PARTITION_PREFIX = "{{ events_prefix }}/{{ year }}/{{ month }}/{{ ds }}"
 #: What alerts.events can name: each is one situation that sends one message (sparkify.alerts).
@@ -190,6 +193,36 @@ def threshold_severity(check: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class SweepConfig:
+    """The late-data sweep (sparkify_sweep): when it runs and how many recent days it compares.
+
+    Why configurable: each sweep LISTs one prefix per staged day of its window, so the window
+    and the schedule set what catching late or corrected files costs, and how late they can be.
+    """
+
+    lookback_days: int = config_key(
+        {
+            "description": (
+                "how many days the sweep compares, ending at the newest staged day (never after today); "
+                f"default {DEFAULT_SWEEP_LOOKBACK_DAYS}"
+            ),
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 366,
+        },
+        default=DEFAULT_SWEEP_LOOKBACK_DAYS,
+    )
+    schedule: str = config_key(
+        {
+            "description": f"cron expression (UTC) of the sweep's runs; default {DEFAULT_SWEEP_SCHEDULE!r} (hourly)",
+            "type": "string",
+            "minLength": 1,
+        },
+        default=DEFAULT_SWEEP_SCHEDULE,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class SourceConfig:
     """Where raw JSON lands. ``uri`` is already resolved (env override, absolute path)."""
 
@@ -229,6 +262,8 @@ class SourceConfig:
         },
         default=DEFAULT_EVENTS_PARTITION_PREFIX,
     )
+    #: The late-data sweep re-staging days whose objects changed after they were staged (sparkify.sweep).
+    sweep: SweepConfig = section(SweepConfig, default=SweepConfig())
 
     @property
     def is_s3(self) -> bool:

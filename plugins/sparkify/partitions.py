@@ -19,6 +19,9 @@ from sparkify.source_layout import layout_of
 from sparkify.sources import Source
 
 KEY_FORMAT = "YYYY-MM-DD"
+#: Where Airflow 3.3's trigger dialog keeps the field: under the collapsed "Advanced Options", whose
+#: help text calls it optional. Every DAG here needs it, so docs and failure messages point there.
+TRIGGER_FORM_FIELD = "Trigger → Advanced Options → Partition Key"
 #: strftime of a day's partition key (the staging timetable's key_format, the rollup mapper's input).
 DAY_KEY_FORMAT = "%Y-%m-%d"
 #: strftime of a month's partition key (the rollup runs' keys).
@@ -30,7 +33,8 @@ def validate_partition_key(key: str | None) -> str:
     """The key itself when it is a real UTC day written YYYY-MM-DD; AirflowFailException otherwise."""
     if key in (None, "", "None"):
         raise AirflowFailException(
-            f"this run has no partition key: trigger it with a Partition Key ({KEY_FORMAT}, e.g. 2018-11-05)"
+            f"this run has no partition key: trigger it with a Partition Key ({KEY_FORMAT}, e.g. 2018-11-05;"
+            f" UI: {TRIGGER_FORM_FIELD}, REST: \"partition_key\")"
         )
     text = str(key)
     if not _KEY.fullmatch(text):
@@ -58,9 +62,32 @@ def validate_month_key(key: str | None) -> str:
     if not _MONTH.fullmatch(text) or not 1 <= int(text[5:]) <= 12:
         example = "2018-11"
         raise AirflowFailException(
-            f"invalid month key {text!r}: a rollup run's Partition Key is a month as {MONTH_FORMAT} (e.g. {example})"
+            f"invalid month key {text!r}: a rollup run's Partition Key is a month as {MONTH_FORMAT} (e.g. {example};"
+            f" UI: {TRIGGER_FORM_FIELD})"
         )
     return text
+
+
+def is_day_key(key: str | None) -> bool:
+    """Whether key is a day's partition key (what validate_partition_key accepts).
+
+    Why: keys typed into manual runs can be anything; reports (make status) list runs whose key
+    is not a day apart instead of failing on them or counting them as partitions.
+    """
+    try:
+        validate_partition_key(key)
+    except AirflowFailException:
+        return False
+    return True
+
+
+def is_month_key(key: str | None) -> bool:
+    """Whether key is a month's partition key (what validate_month_key accepts)."""
+    try:
+        validate_month_key(key)
+    except AirflowFailException:
+        return False
+    return True
 
 
 def month_of(day_key: str) -> str:
@@ -101,13 +128,9 @@ def partition_end(key: str | None) -> dt.datetime | None:
     The deadline alerts (sparkify.deadline) count from here, so "day D by 06:00 on D+1" and "month M
     by 06:00 on the 1st" are one setting, whatever the DAG's key is.
     """
-    text = "" if key is None else str(key)
-    try:
-        if _KEY.fullmatch(text):
-            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), dt.UTC) + dt.timedelta(days=1)
-        if _MONTH.fullmatch(text) and 1 <= (month := int(text[5:])) <= 12:
-            year = int(text[:4])
-            return dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
-    except ValueError:  # 2018-13-45
-        return None
+    if is_day_key(key):
+        return dt.datetime.combine(dt.date.fromisoformat(str(key)), dt.time(), dt.UTC) + dt.timedelta(days=1)
+    if is_month_key(key):
+        year, month = int(str(key)[:4]), int(str(key)[5:])
+        return dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
     return None

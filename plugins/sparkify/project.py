@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from sparkify.warehouse import Warehouse
 
 MANIFEST_TABLE = "load_manifest"
+#: The objects (key + version) each staged day was staged from (sql/ddl/event_manifest.sql), written
+#: with the day's partition; the late-data sweep (sparkify.sweep) compares it with the source.
+EVENT_MANIFEST_TABLE = "event_manifest"
 REJECTED_TABLE = "rejected_lines"
 #: The catalogue's match key -> winning song (sql/ddl/song_lookup.sql), kept by song staging.
 SONG_LOOKUP_TABLE = "song_lookup"
@@ -49,7 +52,9 @@ def open_warehouse(config: Config) -> Warehouse:
 
 def all_tables(config: Config) -> list[str]:
     """Every table the pipeline owns: bookkeeping, staging (and its song lookup), fact, dimensions, rollups."""
-    bookkeeping = [MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, SONG_LOOKUP_TABLE, ROLLUP_MONTHS_TABLE]
+    bookkeeping = [
+        MANIFEST_TABLE, EVENT_MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, SONG_LOOKUP_TABLE, ROLLUP_MONTHS_TABLE
+    ]
     return [*bookkeeping, *config.table_names()]
 
 

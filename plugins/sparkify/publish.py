@@ -7,9 +7,11 @@ their extras makes every event self-describing in the UI and the REST API
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from airflow.sdk import Asset
+from airflow.sdk.exceptions import AirflowSkipException
 
 
 def set_extras(outlet_events: Any, extras: dict[Asset, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -30,3 +32,38 @@ def check_summary(results: Any) -> dict[str, Any]:
     warned = sorted(str(r.get("name")) for r in rows if r.get("status") == "warned")
     passed = sum(1 for r in rows if r.get("status") == "passed")
     return {"checks_passed": passed, "checks_warned": warned, "checks_total": len(rows)}
+
+
+def emit_partitions(
+    outlet_events: Any, assets: Sequence[Asset], partition_keys: Sequence[str], extra: dict[str, Any]
+) -> dict[str, Any]:
+    """Emit one event per partition key for each asset, every event carrying ``extra``.
+
+    Why: a task outside the partitioned DAGs (the late-data sweep) re-stages several days in one
+    run; ``add_partitions`` turns each key into its own asset event, so the transform gets one
+    run per day. Airflow emits an event for every declared outlet of a successful task (keyed by
+    the run's own partition key when none is added), so an empty key list is refused here: the
+    task is skipped and emits nothing.
+    """
+    if not partition_keys:
+        raise AirflowSkipException("no partition to publish")
+    for asset in assets:
+        outlet_events[asset].extra = extra
+        outlet_events[asset].add_partitions(list(partition_keys))
+    return {"partition_keys": list(partition_keys), "assets": [asset.name for asset in assets], **extra}
+
+
+def sweep_extras(
+    changes: Mapping[str, Mapping[str, Any]], staged: Iterable[Any], songs: Mapping[str, Any] | None, checked: Any
+) -> dict[str, Any]:
+    """The extra of the sweep's staging events: per re-staged day why (object keys by reason) and
+    what staging loaded, the song catalogue's counts, and the checks' summary."""
+    counts = {extras["partition_key"]: extras for extras in staged if isinstance(extras, Mapping)}
+    days = {
+        day: {
+            **dict(reasons),
+            **{k: counts.get(day, {}).get(k) for k in ("objects", "rows_loaded", "rejected")},
+        }
+        for day, reasons in changes.items()
+    }
+    return {"swept_days": days, "songs": dict(songs or {}), **check_summary(checked)}

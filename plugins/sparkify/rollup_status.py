@@ -13,9 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowFailException
-
-from sparkify.partitions import month_of, validate_month_key, validate_partition_key
+from sparkify.partitions import is_day_key, is_month_key, month_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +58,9 @@ def month_statuses(
     (REST API dicts with 'state' and 'run_type'). Keys typed into manual runs that are not days
     (transform) or months (rollups) are left out: they belong to no month.
     """
-    published: dict[str, set[str]] = {month: set() for month in rollup_runs if _is_month(month)}
+    published: dict[str, set[str]] = {month: set() for month in rollup_runs if is_month_key(month)}
     for day, run in transform_runs.items():
-        if not _is_day(day):
+        if not is_day_key(day):
             continue
         days = published.setdefault(month_of(day), set())
         if run.get("state") == "success":
@@ -75,18 +73,3 @@ def month_statuses(
         statuses.append(MonthStatus(month, len(days_of(month)), len(published[month]), state, missing))
     return statuses
 
-
-def _is_day(key: str) -> bool:
-    try:
-        validate_partition_key(key)
-    except AirflowFailException:
-        return False
-    return True
-
-
-def _is_month(key: str) -> bool:
-    try:
-        validate_month_key(key)
-    except AirflowFailException:
-        return False
-    return True

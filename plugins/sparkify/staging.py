@@ -31,8 +31,9 @@ from sparkify.parsing import (
     parse_songs,
 )
 from sparkify.project import MANIFEST_TABLE, REJECTED_TABLE
-from sparkify.sources import partition_objects, source_for
+from sparkify.sources import SourceObject, partition_objects, source_for
 from sparkify.sqlfiles import render
+from sparkify.sweep import ManifestEntry
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class RowWarehouse(Protocol):
         rejected_table: str,
         rejected_rows: Iterable[Sequence[Any]] | None = None,
         reject_columns: Sequence[str] = (),
+        manifest: Iterable[ManifestEntry] | None = None,
     ) -> int: ...
 
     def replace_objects(
@@ -188,13 +190,22 @@ def stage_events_with_parser(warehouse: RowWarehouse, config: Config, partition_
     rejected = RejectionSpool(partition_key, keep=SHOWN_REJECTIONS)
     stats = ParseStats()
     raw = LineCount()
-    rows = chain.from_iterable(
-        parse_events(partition_key, obj.stored_key, raw.counted(iter_lines(source.read(obj.key))), rejected, stats)
-        for obj in listing.objects
-    )
+    manifest: list[ManifestEntry] = []  # filled as each object's rows are consumed by the COPY
+
+    def object_rows(obj: SourceObject) -> Iterator[Sequence[Any]]:
+        """The object's parsed rows; once they are exhausted, its manifest entry with its own counts."""
+        rejected_before, loaded = stats.rejected, 0
+        for row in parse_events(
+            partition_key, obj.stored_key, raw.counted(iter_lines(source.read(obj.key))), rejected, stats
+        ):
+            loaded += 1
+            yield row
+        manifest.append(ManifestEntry(obj.stored_key, obj.version, loaded, stats.rejected - rejected_before))
+
+    rows = chain.from_iterable(object_rows(obj) for obj in listing.objects)
     table = config.staging.events_table
     loaded = warehouse.replace_partition(
-        table, partition_key, EVENT_COLUMNS, rows, REJECTED_TABLE, rejected.rows(), REJECT_COLUMNS
+        table, partition_key, EVENT_COLUMNS, rows, REJECTED_TABLE, rejected.rows(), REJECT_COLUMNS, manifest
     )
     for rejection in rejected.first:
         log.warning(

@@ -7,13 +7,31 @@ at a red square in the grid needs.
 
 from __future__ import annotations
 
+from sparkify.partitions import TRIGGER_FORM_FIELD
+
+
+def manual_run(key_form: str, example: str) -> str:
+    """The DAG docs' section on triggering one partition by hand (appended to each DAG's doc_md).
+
+    Why: Airflow 3.3's trigger dialog shows *Partition Key* only inside the collapsed *Advanced
+    Options*, with a help text calling it optional; a newcomer triggers without it and gets a
+    failed run. The DAG page's *Docs* is where they look first.
+    """
+    return f"""
+#### Manual run of one partition
+*{TRIGGER_FORM_FIELD}*: `{example}` ({key_form}). *Trigger* is the button at the top right of
+the DAG page; *Advanced Options* is collapsed, click it open. The form marks the field *Optional*;
+for this DAG it is **required**: a run without it fails at its first task, whose message says so.
+Over the REST API the field is `"partition_key"` (docs/operations.md, *Manual runs*).
+"""
+
 WAIT_FOR_PARTITION = """\
 #### wait_for_partition
 Waits (reschedule mode, no worker slot held) until the day's log objects exist under
 `log_data/YYYY/MM/<partition_key>*`; after `source.wait_timeout_hours` the run ends **skipped**,
 never failed (with `alerts` configured, that skip sends one *partition_skipped* e-mail).
 
-**Manual runs** (trigger form → *Partition Key*) are validated first and fail at once, without
+**Manual runs** (*Trigger* → *Advanced Options* → *Partition Key*) are validated first and fail at once, without
 retries, when the key is not `YYYY-MM-DD` or the source has no objects for that day (the message
 names the range of days the source holds).
 """
@@ -23,7 +41,6 @@ STAGE_EVENTS = """\
 First creates the tables of `config.json` when their DDL (`sql/ddl/*.sql`) changed, so a fresh
 warehouse needs no setup (else that costs one query; `stage_songs` and `load_fact_songplays` do
 the same). Then deletes this partition from `staging_events` and COPYs the records of the day's log objects
-Deletes this partition from `staging_events` and COPYs the records of the day's log objects
 (`<day prefix>*.json`, the prefix from `source.events_partition_prefix`; other objects under it
 are logged as ignored) back in, in one transaction: re-runs and backfills never touch other days.
 Records that cannot be loaded go to `rejected_lines` with the reason; blank lines are counted, not
@@ -91,4 +108,28 @@ REQUEST_ROLLUP = """\
 Skipped unless this day's month was already rolled up. Then it emits a `rollup_requests` event
 for the month (`YYYY-MM`), and `sparkify_rollups` rolls the month up again once, with this day's
 new rows. (Airflow's RollupMapper alone would wait for every day of the month a second time.)
+"""
+
+FIND_CHANGES = """\
+#### find_changes
+Compares `event_manifest` (the objects and versions each staged day was staged from) with a
+listing of each staged day's prefix within the lookback window (`source.sweep.lookback_days`,
+ending at the newest staged day). The days whose objects were added, replaced or removed are
+re-staged by the tasks after it. **Skipped** when nothing changed: then every later task is
+skipped too, and the sweep writes nothing and emits no asset event. A day whose objects are all
+gone is only logged (a warning) unless `source.allow_empty_partitions` is true.
+"""
+
+PLAN_CHECKS = """\
+#### plan_checks
+Lists every staging check of `config.json` once per re-staged day, for the mapped `check` task
+(the map index shows the day and the check's name): each day is checked as its staging run checks it.
+"""
+
+PUBLISH_SWEEP = """\
+#### publish
+Emits `staging_events` and `staging_songs` once per re-staged day (each event carries the day's
+partition key), so `sparkify_transform` runs once for each of them. The extras list, per day,
+the object keys added / replaced / removed and the rows loaded and rejected. Runs only when every
+re-staged day and its checks succeeded; otherwise see *Late and corrected files* in docs/operations.md.
 """

@@ -73,7 +73,8 @@ def test_bad_config_fails_import_listing_every_problem(tmp_path: Path) -> None:
 
     errors = _import_errors(tmp_path, document)
     dags = REPO_ROOT / "dags"
-    assert set(map(Path, errors)) == {dags / f"sparkify_{name}.py" for name in ("staging", "transform", "rollups")}
+    names = ("staging", "transform", "rollups", "sweep")
+    assert set(map(Path, errors)) == {dags / f"sparkify_{name}.py" for name in names}
     for message in errors.values():
         assert message.count("invalid config") == 1  # one error per file, listing them all
         for fragment in (

@@ -149,20 +149,40 @@ def test_make_backfill_transform_clear_reruns_existing_runs(stack, staged_keys) 
     assert stack.scalar("SELECT COUNT(*) FROM songplays") == songplays
 
 
+def _refused(stack, dag_id: str, key: str) -> str:
+    """The HTTP 400 body Airflow answers a trigger with key (the trigger form shows it); no run is made."""
+    before = stack.run_ids(dag_id)
+    with pytest.raises(stack.api.AirflowApiError) as refused:
+        stack.api.trigger_partition(dag_id, key)
+    assert refused.value.status == 400, refused.value
+    assert stack.run_ids(dag_id) == before
+    return refused.value.body
+
+
+def _status() -> subprocess.CompletedProcess[str]:
+    """`make status` on the stack (SPARKIFY_CONFIG names the session's schema)."""
+    cmd = [sys.executable, str(REPO_ROOT / "scripts" / "status.py")]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
 def test_manual_partition_runs_are_validated(stack) -> None:
     stack.api.unpause("sparkify_transform")  # manual runs of a paused DAG stay queued
     stack.api.unpause("sparkify_staging")
-    # The staging DAG's CronPartitionTimetable(key_format="%Y-%m-%d") makes Airflow itself refuse
-    # a malformed key at trigger time: the UI's trigger form shows this error, no run is created.
-    with pytest.raises(stack.api.AirflowApiError) as refused:
-        stack.api.trigger_partition("sparkify_staging", "2018-11-3x")
-    assert refused.value.status == 400 and "key_format" in refused.value.body, refused.value
+    # Airflow itself refuses keys that are not dates at trigger time: the staging DAG's
+    # CronPartitionTimetable by its key_format, the asset-scheduled ones through their partition
+    # mappers (StartOfDayMapper, StartOfMonthMapper), which decode every typed key.
+    assert "key_format" in _refused(stack, "sparkify_staging", "2018-11-3x")
+    for dag_id, key in (("sparkify_transform", "2018-13-45"), ("sparkify_transform", "2018-11-3x"),
+                        ("sparkify_rollups", "2018-13")):
+        assert f"Partition key '{key}' is invalid for this timetable's mappers" in _refused(stack, dag_id, key)
     no_data = stack.api.trigger_partition("sparkify_staging", "2019-06-01")
     good = stack.api.trigger_partition("sparkify_staging", KEYS[1])
-    # The asset-scheduled transform has no key format of its own: our first task checks it.
-    bad_format = stack.api.trigger_partition("sparkify_transform", "2018-11-3x")
+    # A key strptime accepts but that is no YYYY-MM-DD gets a run: our first task refuses it.
+    bad_format = stack.api.trigger_partition("sparkify_transform", "2018-1-5")
     not_staged = stack.api.trigger_partition("sparkify_transform", "2018-12-25")
-    wanted = {r["dag_run_id"] for r in (bad_format, no_data, good, not_staged)}
+    # The trigger form's Partition Key is "Optional": a run without it says how to trigger one.
+    no_key = stack.api.api("POST", "/api/v2/dags/sparkify_transform/dagRuns", {"logical_date": None, "conf": {}})
+    wanted = {r["dag_run_id"] for r in (bad_format, no_data, good, not_staged, no_key)}
 
     def finished(dag_id: str) -> list[dict[str, Any]]:
         return [r for r in stack.api.list_dag_runs(dag_id) if r["dag_run_id"] in wanted]
@@ -179,7 +199,9 @@ def test_manual_partition_runs_are_validated(stack) -> None:
     assert state[good["dag_run_id"]]["partition_key"] == KEYS[1]
 
     expectations = [
-        ("sparkify_transform", bad_format, "load_fact_songplays", "invalid partition key '2018-11-3x'"),
+        ("sparkify_transform", bad_format, "load_fact_songplays", "invalid partition key '2018-1-5'"),
+        ("sparkify_transform", no_key, "load_fact_songplays", "this run has no partition key"),
+        ("sparkify_transform", no_key, "load_fact_songplays", "Advanced Options"),  # where the field is
         ("sparkify_staging", no_data, "wait_for_partition", "partition 2019-06-01 has no data"),
         ("sparkify_staging", no_data, "wait_for_partition", "holds 2018-11-01.."),
         ("sparkify_transform", not_staged, "load_fact_songplays", "partition 2018-12-25 has nothing staged"),
@@ -190,3 +212,41 @@ def test_manual_partition_runs_are_validated(stack) -> None:
         assert ti["state"] == "failed", ti  # failed, not skipped by the sensor's soft_fail
         assert ti["try_number"] == 1, ti  # AirflowFailException: no retries
         assert message in _log(stack, dag_id, run["dag_run_id"], task_id), message
+
+    # make status lists the runs with invalid keys apart, by run id, and makes no partition of them.
+    status = _status()
+    assert status.returncode in (0, 1), status.stderr  # 1: failed partitions (2018-12-25 above)
+    rows = [line.split()[0] for line in status.stdout.splitlines() if line[:1].isdigit()]
+    assert "2018-1-5" not in rows and "2018-12-25" in rows, status.stdout
+    assert "run(s) with invalid keys" in status.stdout
+    for run, shown in ((bad_format, "'2018-1-5'"), (no_key, "(no key)")):
+        (line,) = [line for line in status.stdout.splitlines() if run["dag_run_id"] in line]
+        assert "sparkify_transform" in line and shown in line and "failed" in line, line
+
+
+def test_the_rest_example_in_the_docs_triggers_a_run_and_is_refused_a_bad_key(stack) -> None:
+    """docs/operations.md's curl example (token from POST /auth/token, then POST …/dagRuns), as written."""
+    doc = (REPO_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = doc.split("### Manual runs over REST", 1)[1]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    assert '"partition_key": "2018-11-05"' in block and "/auth/token" in block
+    before = stack.run_ids("sparkify_transform")
+
+    def run(key: str) -> dict[str, Any]:
+        script = block.replace('"partition_key": "2018-11-05"', f'"partition_key": "{key}"')
+        done = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO_ROOT, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert "access_token" not in done.stdout and "password" not in done.stdout + done.stderr
+        return json.loads(done.stdout)
+
+    created = run(KEYS[2])
+    assert created["dag_id"] == "sparkify_transform"
+    assert (created["run_type"], created["partition_key"]) == ("manual", KEYS[2])
+    assert "Partition key '2018-13-45' is invalid" in run("2018-13-45")["detail"]
+    assert stack.run_ids("sparkify_transform") - before == {created["dag_run_id"]}
+    stack.wait_for_runs(
+        "sparkify_transform",
+        lambda runs: any(r["dag_run_id"] == created["dag_run_id"] and r["state"] in TERMINAL for r in runs),
+    )

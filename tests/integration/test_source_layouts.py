@@ -85,7 +85,10 @@ def test_a_layout_stages_what_the_default_layout_stages(
     }
     sums, other_sums = default.checksums(), other.checksums()
     assert sums.pop("staging_events") != other_sums.pop("staging_events")  # the source keys differ, by design
+    assert sums.pop("event_manifest") != other_sums.pop("event_manifest")  # so do the manifest's keys
     assert other_sums == sums
+    manifest = "SELECT partition_key, version, rows_loaded, rejected FROM event_manifest ORDER BY partition_key"
+    assert other.query(manifest) == default.query(manifest)  # same bytes, same ETags and counts
     assert other.scalar("SELECT COUNT(*) FROM songplays") == uploaded["counts"]["nextsong_with_user"]
 
 

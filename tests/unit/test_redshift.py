@@ -23,6 +23,7 @@ from sqlglot import exp
 from sparkify.config import Config, load_config
 from sparkify.project import ddl_statements, model_context
 from sparkify.sqlfiles import render
+from sparkify.sweep import ManifestEntry
 from sparkify.warehouse.base import QueryRefused, timeout_ms
 from sparkify.warehouse.redshift import RedshiftWarehouse
 from sparkify.warehouse.redshift_sql import (
@@ -145,6 +146,24 @@ def check_redshift_sql(log: list[tuple[str, Any]]) -> None:
             assert marker.lower() not in blob.lower(), f"{marker} in {sql}"
         for name in PLACEHOLDER.findall(sql):
             assert params and name in params, f"unbound %({name})s in {sql}"
+    check_no_table_used_after_drop(log)
+
+
+def check_no_table_used_after_drop(log: list[tuple[str, Any]]) -> None:
+    """No statement names a table an earlier statement dropped (unless it was created again):
+    Redshift would fail the transaction with 'relation does not exist'."""
+    dropped: set[str] = set()
+    for sql, _ in log:
+        for table in sqlglot.parse_one(PLACEHOLDER.sub("'x'", sql), dialect="redshift").find_all(exp.Table):
+            name = table.name
+            if isinstance(table.parent, exp.Create) or (
+                isinstance(table.parent, exp.Schema) and isinstance(table.parent.parent, exp.Create)
+            ):
+                dropped.discard(name)
+            elif isinstance(table.parent, exp.Drop):
+                dropped.add(name)
+            else:
+                assert name not in dropped, f"{name} used after DROP TABLE {name}: {sql}"
 
 
 class TestStatementsForShippedConfig:
@@ -162,18 +181,47 @@ class TestStatementsForShippedConfig:
         jsonpaths = warehouse.jsonpaths_location(SOURCE, "staging_events")
         prefix = f"{SOURCE}/log_data/2018/11/2018-11-05"
         manifest = f"{SOURCE}/_sparkify/manifests/staging_events-2018-11-05.json"
+        objects = [ManifestEntry(f"log_data/2018/11/2018-11-05-{n}.json", f"etag{n}") for n in (1, 2)]
         warehouse.copy_events_partition(
-            "staging_events", "rejected_lines", "2018-11-05", prefix, jsonpaths, copy_manifest_uri=manifest
+            "staging_events", "rejected_lines", "2018-11-05", prefix, jsonpaths, copy_manifest_uri=manifest,
+            objects=objects,
         )
         statements = [sql for sql, _ in log]
         assert f"FROM '{manifest}'" in statements[2] and "MANIFEST" in statements[2]
-        # one transaction: lock, COPY into temp, delete partition, insert, rejects; then commit
-        expected = ["LOCK", "CREATE", "COPY", "DELETE", "DELETE", "INSERT", "INSERT", "DROP"]
-        assert [s.split()[0] for s in statements] == expected
+        # one transaction: lock, COPY into temp, delete partition, insert, rejects, the day's
+        # event_manifest (delete, one row per object); then commit
+        expected = ["LOCK", "CREATE", "COPY", "DELETE", "DELETE", "INSERT", "INSERT", "DELETE", "INSERT", "INSERT"]
+        expected.append("DROP")
+        verbs = [next(line for line in s.splitlines() if not line.startswith("--")).split()[0] for s in statements]
+        assert verbs == expected
+        recorded = [params for sql, params in log if "event_manifest" in sql and "INSERT" in sql]
+        assert [(p["source_key"], p["version"], p["rows_loaded"]) for p in recorded] == [
+            (o.source_key, o.version, None) for o in objects
+        ]
         assert events == ["commit", "close"]
         assert f"IAM_ROLE '{ROLE}'" in statements[2] and "TIMEFORMAT 'epochmillisecs'" in statements[2]
         check_redshift_sql(log)
         check_snapshot("copy_events_partition", as_text(log))
+
+    def test_empty_partition_is_recorded_as_staged_from_no_object(self, config: Config, recorded: Any) -> None:
+        warehouse, log, events = recorded
+        warehouse.clear_partition("staging_events", "rejected_lines", "2018-11-05")
+        assert events == ["commit", "close"]  # one transaction: the day's rows go, its manifest says "empty"
+        recorded_rows = [params for sql, params in log if "event_manifest" in sql and "INSERT" in sql]
+        assert [(p["source_key"], p["version"]) for p in recorded_rows] == [("", "")]
+        check_redshift_sql(log)
+        check_snapshot("clear_partition", as_text(log))
+
+    def test_sweep_reads(self, config: Config, recorded: Any) -> None:
+        """The late-data sweep only reads: the newest staged day, then the window's manifest rows."""
+        warehouse, log, _ = recorded
+        warehouse.newest_staged_day("2018-12-01")
+        warehouse.staged_objects("2018-11-24", "2018-11-30")
+        verbs = [next(line for line in sql.splitlines() if not line.startswith("--")).split()[0] for sql, _ in log]
+        assert verbs == ["SELECT", "SELECT"]
+        assert [sorted(params) for _, params in log] == [["today"], ["first_day", "last_day"]]
+        check_redshift_sql(log)
+        check_snapshot("sweep_reads", as_text(log))
 
     def test_copy_song_objects(self, config: Config, recorded: Any) -> None:
         warehouse, log, _ = recorded

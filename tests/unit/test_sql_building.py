@@ -20,6 +20,7 @@ from sparkify.checks import CHECK_TYPES
 from sparkify.config import LOAD_MODES, REPO_ROOT, SQL_DIR, Config, ConfigError, load_config
 from sparkify.parsing import EVENT_COLUMNS, REJECT_COLUMNS, SONG_COLUMNS
 from sparkify.project import (
+    EVENT_MANIFEST_TABLE,
     MANIFEST_TABLE,
     REJECTED_TABLE,
     RESULTS_TABLE,
@@ -442,6 +443,7 @@ class TestProject:
     def test_all_tables(self, config: Config) -> None:
         assert all_tables(config) == [
             MANIFEST_TABLE,
+            EVENT_MANIFEST_TABLE,
             REJECTED_TABLE,
             RESULTS_TABLE,
             SONG_LOOKUP_TABLE,

@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from sparkify.project import MANIFEST_TABLE, SONG_CHANGES_TABLE, SONG_LOOKUP_TABLE
+from sparkify.project import EVENT_MANIFEST_TABLE, MANIFEST_TABLE, SONG_CHANGES_TABLE, SONG_LOOKUP_TABLE
+from sparkify.source_schema import PARTITION_COLUMN
 from sparkify.sqlfiles import qualified, quote_ident, render
+from sparkify.sweep import ManifestEntry, manifest_rows
+from sparkify.warehouse.sql import build_delete_partition_sql
 
 if TYPE_CHECKING:
     from sparkify.config import Config
@@ -141,6 +144,36 @@ class Warehouse(ABC):
         with self.transaction() as cursor:
             cursor.execute(render("staging/loaded_versions.sql", this=self.table(manifest_table)))
             return {key: version for key, version in cursor.fetchall()}
+
+    def newest_staged_day(self, today: str) -> str | None:
+        """The newest day in event_manifest not after today (YYYY-MM-DD), None when nothing is staged."""
+        row = self.fetch_one(
+            render("sweep/newest_staged_day.sql", event_manifest=self.table(EVENT_MANIFEST_TABLE)), {"today": today}
+        )
+        return row[0] if row else None
+
+    def staged_objects(self, first_day: str, last_day: str) -> dict[str, dict[str, str]]:
+        """day -> {source_key: version} of the days staged within first_day..last_day (event_manifest)."""
+        _, rows = self.fetch_all(
+            render("sweep/staged_objects.sql", event_manifest=self.table(EVENT_MANIFEST_TABLE)),
+            {"first_day": first_day, "last_day": last_day},
+        )
+        staged: dict[str, dict[str, str]] = {}
+        for day, key, version in rows:
+            staged.setdefault(day, {})[key] = version
+        return staged
+
+    def record_event_manifest(self, cursor: Any, partition_key: str, entries: Iterable[ManifestEntry]) -> None:
+        """Replace a day's event_manifest rows, inside the transaction that replaces the day's partition.
+
+        Why the same transaction: the manifest must describe exactly the rows staging_events holds,
+        else a sweep after a failed (rolled back) staging would find nothing to do.
+        """
+        manifest = self.table(EVENT_MANIFEST_TABLE)
+        cursor.execute(build_delete_partition_sql(manifest, PARTITION_COLUMN), {"partition_key": partition_key})
+        statement = render("staging/event_manifest_record.sql", event_manifest=manifest)
+        for entry in manifest_rows(entries):
+            cursor.execute(statement, entry.params(partition_key))
 
     def fetch_one(self, sql: str, params: dict[str, Any] | None = None) -> tuple[Any, ...] | None:
         """Run a read-only query and return its first row."""

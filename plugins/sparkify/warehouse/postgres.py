@@ -18,6 +18,7 @@ from sparkify.config import Config
 from sparkify.source_schema import LOAD_SEQ_COLUMN, PARTITION_COLUMN
 from sparkify.sqlfiles import quote_ident, render
 from sparkify.staging import StagedPartition, stage_events_with_parser, stage_songs_with_parser
+from sparkify.sweep import ManifestEntry
 from sparkify.warehouse.base import SongCatalogueChanges, Warehouse, timeout_ms
 from sparkify.warehouse.sql import (
     build_copy_sql,
@@ -172,12 +173,13 @@ class PostgresWarehouse(Warehouse):
         rejected_table: str,
         rejected_rows: Iterable[Sequence[Any]] | None = None,
         reject_columns: Sequence[str] = (),
+        manifest: Iterable[ManifestEntry] | None = None,
     ) -> int:
         """Delete one partition and stream its rows in with COPY, in one transaction.
 
         ``rows`` is consumed lazily inside the COPY, so a partition is never held in memory.
-        ``rejected_rows`` is read after ``rows`` is exhausted (a parser fills it as it goes).
-        Returns the number of rows copied.
+        ``rejected_rows`` and ``manifest`` (the day's objects, for event_manifest) are read after
+        ``rows`` is exhausted (a parser fills them as it goes). Returns the number of rows copied.
         """
         target = self.table(table)
         rejects = self.table(rejected_table)
@@ -200,6 +202,8 @@ class PostgresWarehouse(Warehouse):
                 with cursor.copy(build_copy_sql(rejects, reject_columns)) as copy:
                     for row in rejected_rows:
                         copy.write_row(row)
+            if manifest is not None:
+                self.record_event_manifest(cursor, partition_key, manifest)
         self.analyze(table, copied)
         return copied
 

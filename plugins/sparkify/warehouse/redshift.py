@@ -19,6 +19,7 @@ from sparkify.source_schema import PARTITION_COLUMN
 from sparkify.sources import S3Source, partition_objects, partition_prefix, source_for
 from sparkify.sqlfiles import quote_ident, render
 from sparkify.staging import StagedPartition
+from sparkify.sweep import ManifestEntry
 from sparkify.warehouse.base import SongCatalogueChanges, Warehouse, timeout_ms
 from sparkify.warehouse.redshift_sql import (
     EVENT_JSON_FIELDS,
@@ -112,6 +113,8 @@ class RedshiftWarehouse(Warehouse):
         source = _s3_source(config)
         listing = partition_objects(source, config.source, partition_key)
         table = config.staging.events_table
+        # event_manifest: per-object counts are not known (COPY reports the day's totals only).
+        objects = [ManifestEntry(obj.stored_key, obj.version) for obj in listing.objects]
         if not listing.objects:  # allowed empty partition: COPY would fail on an empty manifest
             self.clear_partition(table, REJECTED_TABLE, partition_key)
             return StagedPartition(partition_key, 0, len(listing.ignored), 0, 0)
@@ -122,7 +125,7 @@ class RedshiftWarehouse(Warehouse):
         _put_json(config, manifest_uri, build_copy_manifest([f"{root}/{obj.key}" for obj in listing.objects]))
         prefix_uri = f"{root}/{partition_prefix(config.source, partition_key)}"
         loaded = self.copy_events_partition(
-            table, REJECTED_TABLE, partition_key, prefix_uri, jsonpaths, copy_manifest_uri=manifest_uri
+            table, REJECTED_TABLE, partition_key, prefix_uri, jsonpaths, copy_manifest_uri=manifest_uri, objects=objects
         )
         row = self.fetch_one(
             render("staging/partition_rows.sql", this=self.table(REJECTED_TABLE)), {"partition_key": partition_key}
@@ -179,12 +182,15 @@ class RedshiftWarehouse(Warehouse):
         partition_uri: str,
         jsonpaths_uri: str,
         copy_manifest_uri: str | None = None,
+        *,
+        objects: Sequence[ManifestEntry],
     ) -> int:
-        """Replace one partition from S3: COPY to temp, delete, insert, rejects; one transaction.
+        """Replace one partition from S3: COPY to temp, delete, insert, rejects, event_manifest; one transaction.
 
         copy_manifest_uri: a COPY manifest naming exactly the day's log objects (other objects
         under the prefix are not loaded); without it COPY reads everything under partition_uri.
-        Staged rows carry partition_uri as their source_key.
+        Staged rows carry partition_uri as their source_key. objects: the day's objects as
+        event_manifest records them (the late-data sweep compares them with the source).
         """
         temp = "_copy_events"
         target, rejects = self.table(table), self.table(rejected_table)
@@ -208,16 +214,19 @@ class RedshiftWarehouse(Warehouse):
             cursor.execute(build_insert_events_sql(target, temp, EVENT_JSON_FIELDS), params)
             loaded = int(cursor.rowcount)
             cursor.execute(build_copy_rejects_sql(rejects), params)
+            self.record_event_manifest(cursor, partition_key, objects)
             cursor.execute(f"DROP TABLE {temp}")
         return loaded
 
     def clear_partition(self, table: str, rejected_table: str, partition_key: str) -> None:
-        """An allowed empty partition: its old rows and rejections go, nothing comes in."""
+        """An allowed empty partition: its old rows and rejections go, nothing comes in (event_manifest
+        records the day as staged from no object)."""
         params = {"partition_key": partition_key}
         with self.transaction() as cursor:
             self.lock(cursor, table)
             cursor.execute(build_delete_partition_sql(self.table(table), PARTITION_COLUMN), params)
             cursor.execute(build_delete_partition_sql(self.table(rejected_table), PARTITION_COLUMN), params)
+            self.record_event_manifest(cursor, partition_key, ())
 
     def copy_song_objects(
         self,
@@ -252,7 +261,6 @@ class RedshiftWarehouse(Warehouse):
                     " VALUES (%(key)s, %(version)s, 0, 0, %(load_seq)s)",
                     {"key": key, "version": version, "load_seq": changes.load_seq},
                 )
-            changes.apply()
             changes.apply()
             cursor.execute(f"DROP TABLE {temp}")
         return loaded

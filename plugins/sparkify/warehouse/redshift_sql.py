@@ -41,6 +41,7 @@ REDSHIFT_TABLE_ATTRIBUTES: dict[str, str] = {
     "artists": "DISTSTYLE ALL SORTKEY (artist_id)",
     "time": "DISTKEY (start_time) SORTKEY (start_time)",
     "load_manifest": "DISTSTYLE ALL",
+    "event_manifest": "DISTSTYLE ALL SORTKEY (partition_key)",
     "rejected_lines": "DISTSTYLE EVEN SORTKEY (partition_key)",
 }
 DEFAULT_MAXERROR = 1000

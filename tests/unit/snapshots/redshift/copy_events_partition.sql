@@ -33,4 +33,19 @@ FROM stl_load_errors
 WHERE query = pg_last_copy_id();
 -- params: {"partition_key": "2018-11-05", "source_key": "s3://udacity-dend/log_data/2018/11/2018-11-05"}
 
+DELETE FROM "sparkify"."event_manifest" WHERE "partition_key" = %(partition_key)s;
+-- params: {"partition_key": "2018-11-05"}
+
+-- One object of a day being staged, recorded in the transaction that replaces the day's partition
+-- (after its old rows were deleted); source_key '' marks a day staged from no object.
+INSERT INTO "sparkify"."event_manifest" (partition_key, source_key, version, rows_loaded, rejected)
+VALUES (%(partition_key)s, %(source_key)s, %(version)s, %(rows_loaded)s, %(rejected)s);
+-- params: {"partition_key": "2018-11-05", "rejected": null, "rows_loaded": null, "source_key": "log_data/2018/11/2018-11-05-1.json", "version": "etag1"}
+
+-- One object of a day being staged, recorded in the transaction that replaces the day's partition
+-- (after its old rows were deleted); source_key '' marks a day staged from no object.
+INSERT INTO "sparkify"."event_manifest" (partition_key, source_key, version, rows_loaded, rejected)
+VALUES (%(partition_key)s, %(source_key)s, %(version)s, %(rows_loaded)s, %(rejected)s);
+-- params: {"partition_key": "2018-11-05", "rejected": null, "rows_loaded": null, "source_key": "log_data/2018/11/2018-11-05-2.json", "version": "etag2"}
+
 DROP TABLE _copy_events;
