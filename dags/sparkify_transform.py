@@ -30,6 +30,7 @@ from sparkify.operators.request_rollup import RequestRollupOperator
 from sparkify.partitions import DAY_KEY_FORMAT, KEY_FORMAT
 from sparkify.project import WAREHOUSE_POOL
 from sparkify.publish import check_summary, set_extras
+from sparkify.rollup_tracking import publish_day
 
 config = load_config()
 
@@ -74,6 +75,7 @@ with DAG(
     ) -> dict[str, Any]:
         """Emit warehouse_marts for this partition with the fact rows, dimension rows and check summary."""
         dimensions = [d.name for d in config.dimensions]
+        publish_day(config, dag_run.partition_key, dag_run.run_id)  # before warehouse_marts is emitted
         extra = {
             "partition_key": dag_run.partition_key,
             config.fact.name: songplays,

@@ -27,6 +27,11 @@ SONG_CHANGES_TABLE = "_song_changes"
 #: Months a rollup run has started for (sql/ddl/rollup_months.sql): a day re-published after its
 #: month was rolled up asks for the month again (sparkify.operators.request_rollup).
 ROLLUP_MONTHS_TABLE = "rollup_months"
+#: Each day's published version (its last transform run) and the versions each month's latest
+#: rollup run read (sql/ddl/published_days.sql, rollup_reads.sql): a day asks for its month again
+#: only when the month's rollup has not read its current version (sparkify.rollup_tracking).
+PUBLISHED_DAYS_TABLE = "published_days"
+ROLLUP_READS_TABLE = "rollup_reads"
 #: Append-only audit log of data-quality results (not part of the idempotency contract).
 RESULTS_TABLE = "dq_results"
 #: Airflow pool of every task that writes to the warehouse (scripts/airflow.sh creates it): caps
@@ -53,7 +58,8 @@ def open_warehouse(config: Config) -> Warehouse:
 def all_tables(config: Config) -> list[str]:
     """Every table the pipeline owns: bookkeeping, staging (and its song lookup), fact, dimensions, rollups."""
     bookkeeping = [
-        MANIFEST_TABLE, EVENT_MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, SONG_LOOKUP_TABLE, ROLLUP_MONTHS_TABLE
+        MANIFEST_TABLE, EVENT_MANIFEST_TABLE, REJECTED_TABLE, RESULTS_TABLE, SONG_LOOKUP_TABLE, ROLLUP_MONTHS_TABLE,
+        PUBLISHED_DAYS_TABLE, ROLLUP_READS_TABLE,
     ]
     return [*bookkeeping, *config.table_names()]
 

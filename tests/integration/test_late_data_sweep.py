@@ -10,11 +10,8 @@ own copy of the generated days, so tests can replace and delete objects independ
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
-import os
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -24,46 +21,18 @@ import pytest
 from airflow.sdk.exceptions import AirflowSkipException
 
 from sparkify import operators
-from sparkify.config import REPO_ROOT
 from sparkify.operators.find_changes import FindChangedPartitionsOperator
 from sparkify.operators.stage_events import StageEventsOperator
 from sparkify.project import all_tables, open_warehouse
 from sparkify.sources import S3Source
 from sparkify.sweep import EMPTY_DAY_KEY, SweepResult, find_changes
 from tests.integration.conftest import Project, days
+from tests.integration.conftest import s3_uploader as _uploader
 from tests.sweep_helpers import WriteLog, counting_list_requests, with_one_more_nextsong
 
 DAY_FILE = "log_data/2018/11/{day}-events.json"
 #: Sweeps run "today" = the generated data's last day + 1, so the whole window is in the past.
 TODAY = dt.date(2018, 11, 4)
-
-
-def _uploader() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("s3_upload", REPO_ROOT / "scripts" / "s3_upload.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def s3_client() -> Any:
-    if not os.environ.get("SPARKIFY_S3_ENDPOINT") or not os.environ.get("AIRFLOW_CONN_AWS_DEFAULT"):
-        pytest.fail("SPARKIFY_S3_ENDPOINT / AIRFLOW_CONN_AWS_DEFAULT not set: run the suite with `make test`")
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-    return S3Hook(aws_conn_id="aws_default").get_conn()
-
-
-@pytest.fixture(scope="module")
-def bucket(s3_client: Any) -> Iterator[str]:
-    name = f"it-sweep-{uuid.uuid4().hex[:10]}"
-    s3_client.create_bucket(Bucket=name)
-    yield name
-    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=name):
-        for item in page.get("Contents", []):
-            s3_client.delete_object(Bucket=name, Key=item["Key"])
-    s3_client.delete_bucket(Bucket=name)
 
 
 @pytest.fixture(scope="module")

@@ -236,14 +236,18 @@ def request_rollup(project: Any, day: str) -> tuple[str | None, set[str]]:
     return result, set(events[ROLLUP_REQUESTS].partition_keys)
 
 
-def test_a_day_asks_for_its_month_again_only_once_the_month_was_rolled_up(make_project, sample: Path) -> None:
+def test_a_day_asks_for_its_month_again_only_when_its_rollup_missed_the_days_rows(make_project, sample: Path) -> None:
     project = make_project(sample)
     project.run(NOVEMBER)
     assert request_rollup(project, "2018-11-29") == (None, set())  # the RollupMapper still waits
     project.rollup("2018-11")
+    # The run read every day's current version (the last day's own event fires it): no second run.
+    assert request_rollup(project, "2018-11-30") == (None, set())
+    project.run(["2018-11-29"])  # re-published after the rollup: a new version the rollup never read
     assert request_rollup(project, "2018-11-29") == ("2018-11", {"2018-11"})
-    assert request_rollup(project, "2018-11-30") == ("2018-11", {"2018-11"})
+    assert request_rollup(project, "2018-11-30") == (None, set())  # unchanged since the rollup
+    project.rollup("2018-11")  # the requested run reads the new version
+    assert request_rollup(project, "2018-11-29") == (None, set())
     project.run(DECEMBER[:1])
     assert request_rollup(project, "2018-12-01") == (None, set())  # another month: untouched
-    started = project.query("SELECT month FROM rollup_months")
-    assert started == [("2018-11",)]
+    assert project.query("SELECT month FROM rollup_months") == [("2018-11",)]

@@ -8,12 +8,9 @@ bucket, so runs never see each other's objects.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import os
-import socket
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,48 +18,14 @@ from typing import Any
 import pytest
 
 from sparkify import sources
-from sparkify.config import REPO_ROOT, SourceConfig
+from sparkify.config import SourceConfig
 from sparkify.operators.stage_events import StageEventsOperator
 from sparkify.operators.stage_songs import StageSongsOperator
 from sparkify.sources import MissingPartitionError, S3Source, SourceAccessError, partition_prefix
 from tests.integration.conftest import days
+from tests.integration.conftest import s3_uploader as _uploader
 
 START, END = dt.date(2018, 11, 1), dt.date(2018, 11, 3)
-
-
-def _uploader() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("s3_upload", REPO_ROOT / "scripts" / "s3_upload.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def s3_client() -> Any:
-    """boto3 client of the local server, through the same aws_default connection the pipeline uses."""
-    endpoint = os.environ.get("SPARKIFY_S3_ENDPOINT")
-    if not endpoint or not os.environ.get("AIRFLOW_CONN_AWS_DEFAULT"):
-        pytest.fail("SPARKIFY_S3_ENDPOINT / AIRFLOW_CONN_AWS_DEFAULT not set: run the suite with `make test`")
-    port = int(endpoint.rsplit(":", 1)[1])
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
-    except OSError:
-        pytest.fail(f"no S3 server at {endpoint}: scripts/test.sh starts it (scripts/s3.sh start)")
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-    return S3Hook(aws_conn_id="aws_default").get_conn()
-
-
-@pytest.fixture(scope="module")
-def bucket(s3_client: Any) -> Iterator[str]:
-    name = f"it-{uuid.uuid4().hex[:12]}"
-    s3_client.create_bucket(Bucket=name)
-    yield name
-    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=name):
-        for item in page.get("Contents", []):
-            s3_client.delete_object(Bucket=name, Key=item["Key"])
-    s3_client.delete_bucket(Bucket=name)
 
 
 @pytest.fixture(scope="module")

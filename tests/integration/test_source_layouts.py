@@ -21,7 +21,7 @@ from sparkify.config_model import DEFAULT_EVENTS_PARTITION_PREFIX
 from sparkify.operators.partition_sensor import PartitionObjectsSensor
 from sparkify.source_layout import partition_layout
 from tests.integration.conftest import Project, days
-from tests.integration.test_s3_source import _uploader, bucket, s3_client  # noqa: F401 - module fixtures
+from tests.integration.conftest import s3_uploader as _uploader
 
 START, END = dt.date(2018, 11, 1), dt.date(2018, 11, 3)
 LAYOUTS = {
@@ -34,7 +34,7 @@ ROWS_WITHOUT_SOURCE_KEY = "SELECT (to_jsonb(t) - 'source_key')::text AS row FROM
 
 
 @pytest.fixture(scope="module")
-def uploaded(generator: ModuleType, tmp_path_factory: pytest.TempPathFactory, bucket: str) -> dict[str, Any]:  # noqa: F811
+def uploaded(generator: ModuleType, tmp_path_factory: pytest.TempPathFactory, bucket: str) -> dict[str, Any]:
     """s3://<bucket>/<layout> per layout: the same 3 generated days, plus debris under each day's prefix."""
     uris: dict[str, str] = {}
     for name, template in LAYOUTS.items():
@@ -107,7 +107,7 @@ def test_the_sensor_and_the_range_of_days_follow_the_layout(make_project: Any, u
 
 
 def test_redshift_copies_the_layouts_objects_through_a_manifest(
-    make_project: Any, uploaded: dict[str, Any], s3_client: Any  # noqa: F811
+    make_project: Any, uploaded: dict[str, Any], s3_client: Any
 ) -> None:
     """The Redshift adapter lists the Hive-style day and names only its log object in the COPY manifest."""
     from sparkify.warehouse.redshift import RedshiftWarehouse
@@ -130,7 +130,7 @@ def test_redshift_copies_the_layouts_objects_through_a_manifest(
     assert any(params and params.get("source_key") == day for _, params in log)
 
 
-def test_every_layout_holds_the_same_files(uploaded: dict[str, Any], s3_client: Any) -> None:  # noqa: F811
+def test_every_layout_holds_the_same_files(uploaded: dict[str, Any], s3_client: Any) -> None:
     """The fixture's premise: the layouts differ in keys only (same log bytes, same songs)."""
     contents = {}
     for name, uri in uploaded["uris"].items():

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 from sparkify.operators.base import WarehouseOperator
 from sparkify.partitions import validate_month_key
-from sparkify.project import ROLLUP_MONTHS_TABLE, render_for
-from sparkify.sqlfiles import render
+from sparkify.project import render_for
+from sparkify.rollup_tracking import note_rollup_start
 
 
 class LoadRollupOperator(WarehouseOperator):
@@ -53,13 +52,9 @@ class LoadRollupOperator(WarehouseOperator):
         # A rollup table added to config.json is created by the first rollup run that needs it.
         self.ensure_declared_tables()
         warehouse = self.warehouse
-        # Committed before the model reads the fact: a day published from now on finds its month
-        # started and asks for the month again (RequestRollupOperator); one published earlier is
-        # read by this run.
-        started = {"partition_key": month, "started_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
-        warehouse.upsert_from_select(
-            ROLLUP_MONTHS_TABLE, render("rollup_months/record.sql"), started, ["month"], "upsert"
-        )
+        # Committed before the model reads the fact: a day published from now on asks for the
+        # month again unless this run read its version (sparkify.rollup_tracking).
+        note_rollup_start(self.config, warehouse, month)
         with warehouse.failing_fast(f"load of {self.name} from sql/{self.sql}"):
             rows = warehouse.replace_partition_from_select(
                 self.name, self.partition_column, self.model_sql(), {"partition_key": month}

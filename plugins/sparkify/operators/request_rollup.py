@@ -9,18 +9,19 @@ from airflow.sdk.exceptions import AirflowSkipException
 from sparkify.assets import ROLLUP_REQUESTS
 from sparkify.operators.base import WarehouseOperator
 from sparkify.partitions import month_of
-from sparkify.project import ROLLUP_MONTHS_TABLE, render_for
+from sparkify.rollup_tracking import request_needed
 
 
 class RequestRollupOperator(WarehouseOperator):
-    """Emit a ``rollup_requests`` event for this day's month if a rollup run has started for it.
+    """Emit a ``rollup_requests`` event for this day's month if it was rolled up without this day's rows.
 
     Why: sparkify_rollups fires a month once every day has published ``warehouse_marts``
     (RollupMapper + WaitForAll). Airflow 3.3 then treats a re-published day of that month as the
     first day of a new wait for the whole month, so a corrected day would never reach the
     rollup. This task closes the gap: the request event (partition key = the month) joins that
-    new wait and fires it, so the month is rolled up again exactly once per re-published day. A
-    month whose rollup has not started yet is left to the RollupMapper: the task is skipped.
+    new wait and fires it, so the month is rolled up again once. A month whose rollup has not
+    started yet, or whose latest rollup run read this version of the day (the run the day's own
+    event fired, say), needs nothing: the task is skipped (sparkify.rollup_tracking).
 
     Declare it with ``outlets=[ROLLUP_REQUESTS]``: a skipped task emits no event.
     """
@@ -39,12 +40,12 @@ class RequestRollupOperator(WarehouseOperator):
         month = month_of(self.partition_key)
         if not config.rollups:
             raise AirflowSkipException("config.json declares no rollups")
-        started_sql = render_for(config, self.warehouse, ROLLUP_MONTHS_TABLE, "rollup_months/started.sql")
-        row = self.warehouse.fetch_one(started_sql, {"month": month})
-        if not row or not row[0]:
+        reason = request_needed(config, self.warehouse, self.partition_key)
+        if reason is None:
             raise AirflowSkipException(
-                f"month {month} has not been rolled up yet: sparkify_rollups runs it once every day is published"
+                f"month {month}: not rolled up yet (sparkify_rollups runs it once every day is published), "
+                f"or its latest rollup run already read this version of {self.partition_key}"
             )
         context["outlet_events"][ROLLUP_REQUESTS].add_partitions(month)
-        self.log.info("month %s was rolled up before: requested its rollup again", month)
+        self.log.info("%s: requested the month's rollup again", reason)
         return month

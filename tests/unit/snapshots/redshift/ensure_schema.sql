@@ -92,6 +92,24 @@ CREATE TABLE IF NOT EXISTS "sparkify"."rollup_months" (
     PRIMARY KEY (month)
 );
 
+-- Each day's published version: the transform run that last published it (written by its publish
+-- task after every load and check, before the warehouse_marts event). A rollup run notes the
+-- versions it read (rollup_reads); a day whose version it did not read asks for its month again.
+CREATE TABLE IF NOT EXISTS "sparkify"."published_days" (
+    partition_key VARCHAR(10)  NOT NULL,
+    version       VARCHAR(250) NOT NULL,
+    PRIMARY KEY (partition_key)
+);
+
+-- The published version of each day a month's latest rollup run read (noted, committed, before
+-- it reads the fact).
+CREATE TABLE IF NOT EXISTS "sparkify"."rollup_reads" (
+    month         VARCHAR(7)   NOT NULL,
+    partition_key VARCHAR(10)  NOT NULL,
+    version       VARCHAR(250) NOT NULL,
+    PRIMARY KEY (month, partition_key)
+);
+
 -- Raw log events, one row per JSON record, partitioned by day (partition_key = 'YYYY-MM-DD').
 -- A record is identified by its object, its line and its position on that line (record_in_line:
 -- JSON objects separated only by whitespace on one line are separate records).
