@@ -31,13 +31,13 @@ from airflow.sdk import (
     task,
 )
 
-from sparkify import task_docs
+from sparkify import alerts, task_docs
 from sparkify.assets import ROLLUP_REQUESTS, WAREHOUSE_MARTS, WAREHOUSE_ROLLUPS
 from sparkify.config import load_config
 from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.load_rollup import LoadRollupOperator
 from sparkify.partitions import DAY_KEY_FORMAT, MONTH_FORMAT, MONTH_KEY_FORMAT
-from sparkify.project import DEFAULT_ARGS, WAREHOUSE_POOL
+from sparkify.project import WAREHOUSE_POOL
 from sparkify.publish import check_summary, set_extras
 
 config = load_config()
@@ -62,7 +62,8 @@ with DAG(
     catchup=False,
     # One month at a time: two runs of the same month must not replace its rows concurrently.
     max_active_runs=1,
-    default_args=dict(DEFAULT_ARGS),
+    default_args=alerts.default_args(config),
+    deadline=alerts.deadline(config),
     tags=["sparkify", "rollups"],
     doc_md=__doc__ + task_docs.manual_run(MONTH_FORMAT, "2018-11"),
 ) as dag:
@@ -77,7 +78,12 @@ with DAG(
     ).expand_kwargs(config.check_kwargs(config.rollup_checks()))
 
     # One return_value XCom (the extras by asset name, for the log); no per-key XComs (AIR202).
-    @task(multiple_outputs=False, outlets=[WAREHOUSE_ROLLUPS], doc_md=task_docs.PUBLISH_ROLLUPS)
+    @task(
+        multiple_outputs=False,
+        outlets=[WAREHOUSE_ROLLUPS],
+        doc_md=task_docs.PUBLISH_ROLLUPS,
+        on_success_callback=alerts.on_checks_warned(config, checks.task_id),
+    )
     def publish(
         loaded: Any = None, checked: Any = None, *, outlet_events: Any = None, dag_run: Any = None
     ) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, CronPartitionTimetable, task
 
-from sparkify import task_docs
+from sparkify import alerts, task_docs
 from sparkify.assets import STAGING_EVENTS, STAGING_SONGS
 from sparkify.config import load_config
 from sparkify.operators.check import DataQualityCheckOperator
@@ -29,7 +29,7 @@ from sparkify.operators.partition_sensor import PartitionObjectsSensor
 from sparkify.operators.stage_events import StageEventsOperator
 from sparkify.operators.stage_songs import StageSongsOperator
 from sparkify.partitions import DAY_KEY_FORMAT, KEY_FORMAT
-from sparkify.project import DEFAULT_ARGS, WAREHOUSE_POOL
+from sparkify.project import WAREHOUSE_POOL
 from sparkify.publish import check_summary, set_extras
 
 config = load_config()
@@ -41,7 +41,8 @@ with DAG(
     start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),
     catchup=False,
     max_active_runs=4,
-    default_args=dict(DEFAULT_ARGS),
+    default_args=alerts.default_args(config),
+    deadline=alerts.deadline(config),
     tags=["sparkify", "staging"],
     doc_md=__doc__ + task_docs.manual_run(KEY_FORMAT, "2018-11-05"),
 ) as dag:
@@ -52,6 +53,7 @@ with DAG(
         timeout=config.source.wait_timeout_hours * 3600,
         soft_fail=True,
         retries=0,
+        on_skipped_callback=alerts.on_partition_skipped(config),
         doc_md=task_docs.WAIT_FOR_PARTITION,
     )
     stage_events = StageEventsOperator(task_id="stage_events", pool=WAREHOUSE_POOL, doc_md=task_docs.STAGE_EVENTS)
@@ -61,7 +63,12 @@ with DAG(
     ).expand_kwargs(config.check_kwargs(config.staging_checks()))
 
     # One return_value XCom (the extras by asset name, for the log); no per-key XComs (AIR202).
-    @task(multiple_outputs=False, outlets=[STAGING_EVENTS, STAGING_SONGS], doc_md=task_docs.PUBLISH_STAGING)
+    @task(
+        multiple_outputs=False,
+        outlets=[STAGING_EVENTS, STAGING_SONGS],
+        doc_md=task_docs.PUBLISH_STAGING,
+        on_success_callback=alerts.on_checks_warned(config, checks.task_id),
+    )
     def publish(
         events: dict[str, Any], songs: dict[str, Any], checked: Any = None, *, outlet_events: Any = None
     ) -> dict[str, Any]:

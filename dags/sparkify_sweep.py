@@ -25,14 +25,14 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, CronTriggerTimetable, task
 
-from sparkify import task_docs
+from sparkify import alerts, task_docs
 from sparkify.assets import STAGING_EVENTS, STAGING_SONGS
 from sparkify.config import load_config
 from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.find_changes import CHANGES_XCOM, FindChangedPartitionsOperator
 from sparkify.operators.stage_events import StageEventsOperator
 from sparkify.operators.stage_songs import StageSongsOperator
-from sparkify.project import DEFAULT_ARGS, WAREHOUSE_POOL
+from sparkify.project import WAREHOUSE_POOL
 from sparkify.publish import emit_partitions, sweep_extras
 from sparkify.sweep import restage_check_kwargs
 
@@ -45,7 +45,7 @@ with DAG(
     start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,  # two sweeps at once would re-stage the same days twice
-    default_args=dict(DEFAULT_ARGS),
+    default_args=alerts.default_args(config),  # task_failed; its runs have no partition: no deadline
     tags=["sparkify", "staging"],
     doc_md=__doc__,
 ) as dag:

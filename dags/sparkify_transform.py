@@ -20,7 +20,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, PartitionedAssetTimetable, StartOfDayMapper, task
 
-from sparkify import task_docs
+from sparkify import alerts, task_docs
 from sparkify.assets import ROLLUP_REQUESTS, STAGING_EVENTS, STAGING_SONGS, WAREHOUSE_MARTS
 from sparkify.config import load_config
 from sparkify.operators.check import DataQualityCheckOperator
@@ -28,7 +28,7 @@ from sparkify.operators.load_dimension import LoadDimensionOperator
 from sparkify.operators.load_fact import LoadFactOperator
 from sparkify.operators.request_rollup import RequestRollupOperator
 from sparkify.partitions import DAY_KEY_FORMAT, KEY_FORMAT
-from sparkify.project import DEFAULT_ARGS, WAREHOUSE_POOL
+from sparkify.project import WAREHOUSE_POOL
 from sparkify.publish import check_summary, set_extras
 from sparkify.rollup_tracking import publish_day
 
@@ -47,7 +47,8 @@ with DAG(
     start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),
     catchup=False,
     max_active_runs=4,
-    default_args=dict(DEFAULT_ARGS),
+    default_args=alerts.default_args(config),
+    deadline=alerts.deadline(config),
     tags=["sparkify", "marts"],
     doc_md=__doc__ + task_docs.manual_run(KEY_FORMAT, "2018-11-05"),
 ) as dag:
@@ -63,7 +64,12 @@ with DAG(
     ).expand_kwargs(config.check_kwargs(config.transform_checks()))
 
     # One return_value XCom (the extras by asset name, for the log); no per-key XComs (AIR202).
-    @task(multiple_outputs=False, outlets=[WAREHOUSE_MARTS], doc_md=task_docs.PUBLISH_TRANSFORM)
+    @task(
+        multiple_outputs=False,
+        outlets=[WAREHOUSE_MARTS],
+        doc_md=task_docs.PUBLISH_TRANSFORM,
+        on_success_callback=alerts.on_checks_warned(config, checks.task_id),
+    )
     def publish(
         songplays: int, merged: Any = None, checked: Any = None, *, outlet_events: Any = None, dag_run: Any = None
     ) -> dict[str, Any]:

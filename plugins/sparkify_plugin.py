@@ -19,6 +19,7 @@ from airflow.plugins_manager import AirflowPlugin
 
 import sparkify
 from sparkify.config import ConfigError, load_config
+from sparkify.deadline import PartitionEndDeadline
 from sparkify.sqlfiles import compile_all
 
 #: Every module of the package (operators, config, the parser and msgspec, the warehouse
@@ -45,6 +46,12 @@ compile_all()
 
 
 class SparkifyPlugin(AirflowPlugin):
-    """Registers nothing yet; its module is how the package is loaded (see the module docstring)."""
+    """Loads the package (see the module docstring) and registers its deadline reference.
+
+    ``deadline_references``: the scheduler and the API server evaluate a DAG's deadline alert when
+    they create a run, and only import a custom reference class a plugin registered
+    (airflow.serialization.helpers.find_registered_custom_deadline_reference).
+    """
 
     name = "sparkify"
+    deadline_references = [PartitionEndDeadline]

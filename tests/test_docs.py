@@ -31,7 +31,7 @@ BASENAMES = {
 }
 #: Files the benchmarks write into each run's folder under bench/results/ (git-ignored).
 GENERATED = {"airflow.md", "report.md", "airflow.csv"}
-CONFIG_ROOTS = ("source", "warehouse", "staging", "fact", "dimensions", "checks", "quality")
+CONFIG_ROOTS = ("source", "warehouse", "staging", "fact", "dimensions", "checks", "quality", "alerts")
 
 
 def slug(heading: str) -> str:

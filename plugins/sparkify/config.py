@@ -42,13 +42,16 @@ from jsonschema import Draft202012Validator, ValidationError
 from sparkify.checks import CHECK_TYPES, THRESHOLD_KEYS
 from sparkify.checks.base import CheckType, ConfigContext
 from sparkify.config_model import (
+    ALERT_EVENTS,
     DEFAULT_EVENTS_PARTITION_PREFIX,
     DEFAULT_MAX_REJECTED_SHARE,
     DEFAULT_ROLLUP_PARTITION_COLUMN,
     DEFAULT_STATEMENT_TIMEOUT_SECONDS,
     LOAD_MODES,
+    AlertsConfig,
     CheckConfig,
     Config,
+    DeadlineConfig,
     DimensionConfig,
     FactConfig,
     QualityConfig,
@@ -64,14 +67,17 @@ from sparkify.paths import REPO_ROOT, SQL_DIR
 from sparkify.source_layout import layout_problems
 
 __all__ = [
+    "ALERT_EVENTS",
     "DEFAULT_MAX_REJECTED_SHARE",
     "DEFAULT_STATEMENT_TIMEOUT_SECONDS",
     "LOAD_MODES",
     "REPO_ROOT",
     "SQL_DIR",
+    "AlertsConfig",
     "CheckConfig",
     "Config",
     "ConfigError",
+    "DeadlineConfig",
     "DimensionConfig",
     "FactConfig",
     "QualityConfig",
@@ -351,6 +357,7 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
     if not isinstance(document, Mapping):
         return []
     problems: list[str] = _source_layout_problems(_mapping(document.get("source")))
+    problems.extend(_alerts_problems(document.get("alerts")))
     problems.extend(_sweep_problems(_mapping(_mapping(document.get("source")).get("sweep"))))
 
     # Tables: staging events (partitioned), staging songs, fact (partitioned), dimensions, rollups (by month).
@@ -467,6 +474,20 @@ def _semantic_problems(document: Any, sql_dir: Path) -> list[str]:
         problems.extend(_column_problems(check, where, tables, sql_dir, columns_cache))
 
     return problems
+
+
+def _alerts_problems(alerts: Any) -> list[str]:
+    """alerts.deadline and the deadline_missed event come together: one without the other is a
+    half-configured alert that would stay silent (no deadline to miss, or nobody told)."""
+    if not isinstance(alerts, Mapping) or not isinstance(alerts.get("events"), list):
+        return []
+    wanted = "deadline_missed" in alerts["events"]
+    if wanted and "deadline" not in alerts:
+        return ["$.alerts.deadline: required when alerts.events includes 'deadline_missed' (when is a partition late?)"]
+    if not wanted and "deadline" in alerts:
+        return ["$.alerts.events: alerts.deadline is set but 'deadline_missed' is not in the events: add it, "
+                "or remove the deadline"]  # fmt: skip
+    return []
 
 
 def _source_layout_problems(source: Mapping[str, Any]) -> list[str]:

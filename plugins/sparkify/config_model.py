@@ -35,6 +35,11 @@ DEFAULT_SWEEP_LOOKBACK_DAYS = 7
 DEFAULT_SWEEP_SCHEDULE = "0 * * * *"
 #: A day's log objects in the Udacity layout: log_data/2018/11/2018-11-05-events.json.
 DEFAULT_EVENTS_PARTITION_PREFIX = "{{ events_prefix }}/{{ year }}/{{ month }}/{{ ds }}"
+#: What alerts.events can name: each is one situation that sends one message (sparkify.alerts).
+ALERT_EVENTS = ("task_failed", "partition_skipped", "deadline_missed", "check_warned")
+#: Hours after its deadline a new run is still watched: older partitions (a backfill of history, a
+#: re-run of last month) would otherwise each send a "missed" alert the moment their run is created.
+DEFAULT_DEADLINE_LOOKBACK_HOURS = 24.0
 
 #: Reusable value shapes, referenced as "#/$defs/<name>" by the fields below.
 DEFS: dict[str, dict[str, Any]] = {
@@ -49,6 +54,11 @@ DEFS: dict[str, dict[str, Any]] = {
         "description": "SQL file path relative to sql/ (no leading '/' and no '..', ending in .sql)",
         "type": "string",
         "pattern": "^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9_./-]+\\.sql$",
+    },
+    "email": {
+        "description": "e-mail address",
+        "type": "string",
+        "pattern": "^[^@\\s,;<>\"]+@[^@\\s,;<>\"]+\\.[^@\\s,;<>\"]+\\Z",
     },
     "column_list": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"$ref": "#/$defs/identifier"}},
     "staging_table": {
@@ -428,6 +438,62 @@ class CheckConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DeadlineConfig:
+    """When a partition is late: ``hours_after_partition_end`` after its period (a day, a month) ends.
+
+    Day D's deadline with 6 is D+1 06:00 UTC; month M's, the 1st of the next month 06:00 UTC.
+    Every run of the three DAGs for that partition that has not succeeded by then sends one
+    deadline_missed alert (Airflow's deadline alerts, sparkify.deadline). A run created more than
+    ``lookback_hours`` after its deadline is not watched: its lateness is history, not news.
+    """
+
+    hours_after_partition_end: float = config_key(
+        {
+            "description": (
+                "hours after the partition's period (UTC day or month) ends by which its runs must have "
+                "succeeded; 6 means day D by 06:00 UTC on D+1"
+            ),
+            "type": "number",
+            "minimum": 0,
+            "maximum": 24 * 62,
+        },
+        read=float,
+    )
+    lookback_hours: float = config_key(
+        {
+            "description": (
+                "a run created more than this many hours after its deadline gets none (backfills and re-runs "
+                f"of history do not alert); default {DEFAULT_DEADLINE_LOOKBACK_HOURS:g}"
+            ),
+            "type": "number",
+            "exclusiveMinimum": 0,
+        },
+        read=float,
+        default=DEFAULT_DEADLINE_LOOKBACK_HOURS,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsConfig:
+    """Who is told what, through which Airflow connection (sparkify.alerts wires it into the DAGs).
+
+    Only the connection's id is here: its host, login and password live in Airflow
+    (``AIRFLOW_CONN_<ID>`` or a secrets backend), so config.json holds nothing secret.
+    """
+
+    conn_id: str = config_key("conn_id")
+    to: tuple[str, ...] = config_key(
+        {"type": "array", "minItems": 1, "uniqueItems": True, "items": ref("email")}, read=tuple
+    )
+    events: tuple[str, ...] = config_key(
+        {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(ALERT_EVENTS)}}, read=tuple
+    )
+    #: The sender; None: the connection's ``from_email`` extra.
+    from_email: str | None = config_key("email", default=None)
+    deadline: DeadlineConfig | None = section(DeadlineConfig, default=None)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole validated configuration plus the file it came from."""
 
@@ -447,6 +513,8 @@ class Config:
     #: Directory the ``sql`` paths were validated against (SQL_DIR unless overridden).
     sql_dir: Path = SQL_DIR
     quality: QualityConfig = section(QualityConfig, default=QualityConfig())
+    #: Alert e-mails (absent: none, and no callback is attached to any task).
+    alerts: AlertsConfig | None = section(AlertsConfig, default=None)
 
     def table_names(self) -> tuple[str, ...]:
         """All managed tables: staging events, staging songs, fact, dimensions, then rollups."""

@@ -119,3 +119,18 @@ def is_manual_run(context: Any) -> bool:
     dag_run = context.get("dag_run") if hasattr(context, "get") else None
     run_type = getattr(dag_run, "run_type", None)
     return str(getattr(run_type, "value", run_type)) == "manual"
+
+
+def partition_end(key: str | None) -> dt.datetime | None:
+    """When a partition's period ends, in UTC: a day key's next midnight, a month key's first day of the
+    next month; None for anything else (a typo in a manual run has no period, hence no deadline).
+
+    The deadline alerts (sparkify.deadline) count from here, so "day D by 06:00 on D+1" and "month M
+    by 06:00 on the 1st" are one setting, whatever the DAG's key is.
+    """
+    if is_day_key(key):
+        return dt.datetime.combine(dt.date.fromisoformat(str(key)), dt.time(), dt.UTC) + dt.timedelta(days=1)
+    if is_month_key(key):
+        year, month = int(str(key)[:4]), int(str(key)[5:])
+        return dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
+    return None

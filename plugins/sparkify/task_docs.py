@@ -29,7 +29,7 @@ WAIT_FOR_PARTITION = """\
 #### wait_for_partition
 Waits (reschedule mode, no worker slot held) until the day's log objects exist under
 `log_data/YYYY/MM/<partition_key>*`; after `source.wait_timeout_hours` the run ends **skipped**,
-never failed.
+never failed (with `alerts` configured, that skip sends one *partition_skipped* e-mail).
 
 **Manual runs** (*Trigger* → *Advanced Options* → *Partition Key*) are validated first and fail at once, without
 retries, when the key is not `YYYY-MM-DD` or the source has no objects for that day (the message

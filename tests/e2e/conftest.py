@@ -27,6 +27,7 @@ import pytest
 
 from sparkify.config import REPO_ROOT
 from sparkify_stack import airflow_api, runwatch
+from tests.smtp_capture import Inbox, smtp_server
 
 pytestmark = pytest.mark.e2e
 SCRIPTS = REPO_ROOT / "scripts"
@@ -34,6 +35,17 @@ SCRIPTS = REPO_ROOT / "scripts"
 #: the staged_keys fixture instead of relying on an earlier test having staged them.
 KEYS = ["2018-11-01", "2018-11-02", "2018-11-03"]
 TERMINAL = {"success", "failed"}
+#: The stack's alerts (config.json's alerts key): every event, to a local SMTP server (alerts_inbox).
+#: The deadline's lookback keeps the stack's 2018 partitions unwatched; test_alerts_e2e.py watches a
+#: recent day. Other tests' failures mail the inbox too, which nothing else reads.
+ALERTS_CONN_ID = "sparkify_alerts"
+ALERTS = {
+    "conn_id": ALERTS_CONN_ID,
+    "to": ["oncall@sparkify.test"],
+    "from_email": "airflow@sparkify.test",
+    "events": ["task_failed", "partition_skipped", "deadline_missed", "check_warned"],
+    "deadline": {"hours_after_partition_end": 6, "lookback_hours": 72},
+}
 
 
 def server_time(value: str) -> dt.datetime:
@@ -142,7 +154,24 @@ def _upload_to_local_s3(folder: Path, uri: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, generator: ModuleType) -> Iterator[Stack]:
+def alerts_inbox() -> Iterator[Inbox]:
+    """The SMTP server the stack's alert connection points at (started before the stack).
+
+    Every message it received is kept as $SPARKIFY_LOGS/alerts/NNN-<event>.eml (what the stack
+    sent, for a failed test; scripts/alert_screenshot.py renders one for the docs).
+    """
+    with smtp_server() as inbox:
+        yield inbox
+    folder = Path(_require_env("SPARKIFY_LOGS")) / "alerts"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.eml"):
+        old.unlink()
+    for number, message in enumerate(inbox.snapshot(), 1):
+        (folder / f"{number:03d}-{message['X-Sparkify-Event']}.eml").write_bytes(message.as_bytes())
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, generator: ModuleType, alerts_inbox: Inbox) -> Iterator[Stack]:
     warehouse_url = _require_env("SPARKIFY_WAREHOUSE_URL")
     _require_env("AIRFLOW_HOME")
     subprocess.run([str(SCRIPTS / "airflow.sh"), "stop"], check=True, timeout=120)
@@ -162,12 +191,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory, generator: ModuleType) -> It
     schema = f"e2e_{uuid.uuid4().hex[:8]}"
     document = json.loads((REPO_ROOT / "config.json").read_text())
     document["warehouse"]["schema"] = schema
+    document["alerts"] = ALERTS
     config_path = tmp_path_factory.mktemp("e2e-config") / "config.json"
     config_path.write_text(json.dumps(document))
     # The stack reads the data over the S3 API from the test stack's local S3 server, as
     # `make demo` does by default (scripts/test.sh starts it; env.sh exports aws_default).
     source_uri = _upload_to_local_s3(data, f"s3://e2e-{uuid.uuid4().hex[:10]}/sparkify")
-    env = {"SPARKIFY_SOURCE": source_uri, "SPARKIFY_CONFIG": str(config_path)}
+    env = {
+        "SPARKIFY_SOURCE": source_uri,
+        "SPARKIFY_CONFIG": str(config_path),
+        f"AIRFLOW_CONN_{ALERTS_CONN_ID.upper()}": alerts_inbox.connection(ALERTS["from_email"]),
+    }
     os.environ.update(env)  # inherited by the Airflow processes and the airflow CLI calls
     try:
         subprocess.run([str(SCRIPTS / "airflow.sh"), "start"], check=True, timeout=400)

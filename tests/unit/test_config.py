@@ -133,8 +133,9 @@ def test_every_config_key_is_read_into_the_model() -> None:
         assert hasattr(config, section)
         assert schema["properties"][section]["additionalProperties"] is False
     assert set(schema["properties"]) == {
-        "source", "warehouse", "staging", "fact", "dimensions", "rollups", "checks", "quality"
+        "source", "warehouse", "staging", "fact", "dimensions", "rollups", "checks", "quality", "alerts"
     }  # fmt: skip
+    assert schema["properties"]["alerts"]["additionalProperties"] is False  # tests/unit/test_alerts_config.py
 
 
 def test_shipped_config_loads(sql_dir: Path) -> None:
