@@ -15,9 +15,10 @@ SAMPLE = REPO / "tests" / "fixtures" / "sparkify"
 SHARED_SAMPLE = REPO.parent / "shared" / "sparkify"
 
 
-def load_script(name: str) -> ModuleType:
-    """scripts/<name>.py as a module (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+def load_script(name: str, folder: str = "scripts") -> ModuleType:
+    """<folder>/<name>.py as a module (scripts/ is not a package; plugins/ is on sys.path only
+    once Airflow's settings have loaded with the stack's environment)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / folder / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

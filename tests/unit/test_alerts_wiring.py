@@ -14,6 +14,7 @@ from sparkify.deadline import PartitionEndDeadline, watched_partition_end
 from sparkify.notifier import SparkifyNotifier
 from sparkify.partitions import partition_end
 from sparkify.project import DEFAULT_ARGS
+from tests.conftest import load_script
 
 EVERY_EVENT = ("task_failed", "partition_skipped", "deadline_missed", "check_warned")
 
@@ -103,6 +104,5 @@ def test_the_reference_survives_serialisation_and_is_registered() -> None:
     assert data == {"reference_type": "PartitionEndDeadline", "watch_seconds": 1234.5}
     assert PartitionEndDeadline.deserialize_reference(data) == reference
     assert PartitionEndDeadline.required_kwargs == {"dag_id", "run_id"}
-    from sparkify_plugin import SparkifyPlugin
-
-    assert PartitionEndDeadline in SparkifyPlugin.deadline_references
+    plugin = load_script("sparkify_plugin", folder="plugins")
+    assert PartitionEndDeadline in plugin.SparkifyPlugin.deadline_references
