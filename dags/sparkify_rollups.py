@@ -34,6 +34,7 @@ from airflow.sdk import (
 from sparkify import alerts, task_docs
 from sparkify.assets import ROLLUP_REQUESTS, WAREHOUSE_MARTS, WAREHOUSE_ROLLUPS
 from sparkify.config import load_config
+from sparkify.dag_ids import ROLLUP_DAG
 from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.load_rollup import LoadRollupOperator
 from sparkify.partitions import DAY_KEY_FORMAT, MONTH_FORMAT, MONTH_KEY_FORMAT
@@ -43,7 +44,7 @@ from sparkify.publish import check_summary, set_extras
 config = load_config()
 
 with DAG(
-    dag_id="sparkify_rollups",
+    dag_id=ROLLUP_DAG,
     description="Roll published days up into monthly tables once every day of the month is in.",
     # A month fires once every day has a warehouse_marts event, or when a re-published day of a month
     # rolled up before asks for it (rollup_requests, keyed by the month: see RequestRollupOperator).

@@ -24,6 +24,7 @@ from airflow.sdk import DAG, CronPartitionTimetable, task
 from sparkify import alerts, task_docs
 from sparkify.assets import STAGING_EVENTS, STAGING_SONGS
 from sparkify.config import load_config
+from sparkify.dag_ids import STAGING_DAG
 from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.partition_sensor import PartitionObjectsSensor
 from sparkify.operators.stage_events import StageEventsOperator
@@ -35,7 +36,7 @@ from sparkify.publish import check_summary, set_extras
 config = load_config()
 
 with DAG(
-    dag_id="sparkify_staging",
+    dag_id=STAGING_DAG,
     description="Stage one day of Sparkify logs and new song files; emit staging assets.",
     schedule=CronPartitionTimetable("0 0 * * *", timezone="UTC", run_offset=-1, key_format=DAY_KEY_FORMAT),
     start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),

@@ -28,6 +28,7 @@ from airflow.sdk import DAG, CronTriggerTimetable, task
 from sparkify import alerts, task_docs
 from sparkify.assets import STAGING_EVENTS, STAGING_SONGS
 from sparkify.config import load_config
+from sparkify.dag_ids import SWEEP_DAG
 from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.find_changes import CHANGES_XCOM, FindChangedPartitionsOperator
 from sparkify.operators.stage_events import StageEventsOperator
@@ -39,7 +40,7 @@ from sparkify.sweep import restage_check_kwargs
 config = load_config()
 
 with DAG(
-    dag_id="sparkify_sweep",
+    dag_id=SWEEP_DAG,
     description="Re-stage recently staged days whose log objects were added, replaced or removed.",
     schedule=CronTriggerTimetable(config.source.sweep.schedule, timezone="UTC"),
     start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),

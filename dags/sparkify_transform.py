@@ -23,6 +23,7 @@ from airflow.sdk import DAG, PartitionedAssetTimetable, StartOfDayMapper, task
 from sparkify import alerts, task_docs
 from sparkify.assets import ROLLUP_REQUESTS, STAGING_EVENTS, STAGING_SONGS, WAREHOUSE_MARTS
 from sparkify.config import load_config
+from sparkify.dag_ids import TRANSFORM_DAG
 from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.load_dimension import LoadDimensionOperator
 from sparkify.operators.load_fact import LoadFactOperator
@@ -35,7 +36,7 @@ from sparkify.rollup_tracking import publish_day
 config = load_config()
 
 with DAG(
-    dag_id="sparkify_transform",
+    dag_id=TRANSFORM_DAG,
     description="Load songplays for a staged partition, then config-mapped dimensions and checks.",
     # Day keys in, the same day keys out. Not IdentityMapper: Airflow's trigger endpoint asks each
     # mapper to decode a typed key (to_partition_date) and refuses it with HTTP 400 when that

@@ -17,19 +17,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sparkify.partitions import is_day_key, is_month_key
+from sparkify.checks.base import FAILED, WARNED
+from sparkify.partitions import days_of, is_day_key, is_month_key
 
 Run = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class PartitionCounts:
-    """What the warehouse holds for one key: staged rows, rejected lines, fact rows, failing checks."""
+    """What the warehouse holds for one key: staged rows, rejected lines, fact rows, failing and warned checks."""
 
     staged: int = 0
     rejected: int = 0
     fact: int = 0
     failed_checks: tuple[str, ...] = ()
+    warned_checks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,26 +65,31 @@ def counts_by_key(
     staged: Iterable[tuple[str, int]] = (),
     rejected: Iterable[tuple[str, int]] = (),
     fact: Iterable[tuple[str, int]] = (),
-    failed_checks: Iterable[tuple[str, str, str]] = (),
+    checks: Iterable[tuple[str, str, str]] = (),
 ) -> dict[str, PartitionCounts]:
     """Warehouse rows folded into key -> PartitionCounts.
 
-    failed_checks rows are (key, check name, status) of the latest result per check; an
-    ``error`` (the check could not run) is named as such, a ``failed`` one by its name alone.
-    Month keys are kept too: rollup checks are recorded under their month.
+    checks rows are (key, check name, status) of the latest result per check that did not pass
+    (sql/status/check_results.sql): ``failed`` is named by the check alone, ``error`` (the check
+    could not run) as such, both among the failed checks; ``warned`` (a warn-severity check or a
+    warn_if threshold: the pipeline went on) among the warned ones. Month keys are kept too:
+    rollup checks are recorded under their month.
     """
     values: dict[str, dict[str, Any]] = {}
 
     def entry(key: str) -> dict[str, Any]:
-        return values.setdefault(key, {"staged": 0, "rejected": 0, "fact": 0, "failed_checks": []})
+        return values.setdefault(key, {"staged": 0, "rejected": 0, "fact": 0, "failed": [], "warned": []})
 
     for label, rows in (("staged", staged), ("rejected", rejected), ("fact", fact)):
         for key, n in rows:
             entry(key)[label] = n
-    for key, check, status in failed_checks:
-        entry(key)["failed_checks"].append(check if status == "failed" else f"{check} ({status})")
+    for key, check, status in checks:
+        if status == WARNED:
+            entry(key)["warned"].append(check)
+        else:
+            entry(key)["failed"].append(check if status == FAILED else f"{check} ({status})")
     return {
-        key: PartitionCounts(v["staged"], v["rejected"], v["fact"], tuple(v["failed_checks"]))
+        key: PartitionCounts(v["staged"], v["rejected"], v["fact"], tuple(v["failed"]), tuple(v["warned"]))
         for key, v in values.items()
     }
 
@@ -96,6 +103,31 @@ def in_window(key: str, start: str | None, end: str | None) -> bool:
     """Whether a day or month key lies in start..end (inclusive; a month by its own prefix)."""
     lo, hi = (start or "0000")[: len(key)], (end or "9999")[: len(key)]
     return lo <= key <= hi
+
+
+def window(start: str | None, end: str | None) -> tuple[str | None, str | None]:
+    """A report's range as days: a month start is its first day, a month end its last.
+
+    Why: the range may be given as days or months (``?start=2018-11&end=2018-11``, ``make status
+    START=2018-11``), while the tables hold day keys, which sort after their month's key: an end
+    month kept as ``2018-11`` would leave out every day of it. Raises ValueError for anything
+    that is neither a day nor a month, or an end before the start.
+    """
+    days = []
+    for bound, which in ((start, "first"), (end, "last")):
+        if bound in (None, ""):
+            days.append(None)
+        elif is_day_key(bound):
+            days.append(bound)
+        elif is_month_key(bound):
+            month_days = days_of(bound)
+            days.append(month_days[0] if which == "first" else month_days[-1])
+        else:
+            raise ValueError(f"{bound!r} is neither a day (YYYY-MM-DD) nor a month (YYYY-MM)")
+    first, last = days
+    if first and last and last < first:
+        raise ValueError(f"the range ends ({end}) before it starts ({start})")
+    return first, last
 
 
 def partition_rows(
@@ -121,9 +153,9 @@ def partition_rows(
     ]
 
 
-def month_checks(counts: Mapping[str, PartitionCounts]) -> dict[str, tuple[str, ...]]:
-    """month -> its failing rollup checks (rollup checks are recorded under the month key)."""
-    return {key: c.failed_checks for key, c in counts.items() if is_month_key(key)}
+def month_checks(counts: Mapping[str, PartitionCounts]) -> dict[str, PartitionCounts]:
+    """month -> its counts, for the failed and warned rollup checks (recorded under the month key)."""
+    return {key: c for key, c in counts.items() if is_month_key(key)}
 
 
 def invalid_key_runs(runs_by_dag: Mapping[str, Iterable[Run]], month_dags: Iterable[str] = ()) -> list[InvalidKeyRun]:

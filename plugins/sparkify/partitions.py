@@ -8,6 +8,7 @@ the REST API, so those are checked before any work starts, and fail without retr
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from typing import Any
@@ -93,6 +94,12 @@ def is_month_key(key: str | None) -> bool:
 def month_of(day_key: str) -> str:
     """The month (YYYY-MM) a day key (YYYY-MM-DD) belongs to, as StartOfMonthMapper maps it."""
     return validate_partition_key(day_key)[:7]
+
+
+def days_of(month: str) -> list[str]:
+    """Every day key (YYYY-MM-DD) of a month key (YYYY-MM)."""
+    year, number = int(month[:4]), int(month[5:7])
+    return [dt.date(year, number, day).isoformat() for day in range(1, calendar.monthrange(year, number)[1] + 1)]
 
 
 def data_range(source: Source, config: SourceConfig) -> tuple[str, str] | None:

@@ -7,14 +7,13 @@ transform run (each publishes warehouse_marts): the days without one are what it
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sparkify.partition_status import run_cell
-from sparkify.partitions import is_day_key, is_month_key, month_of
+from sparkify.partitions import days_of, is_day_key, is_month_key, month_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +29,6 @@ class MonthStatus:
     @property
     def failed(self) -> bool:
         return self.rollup.startswith("failed")
-
-
-def days_of(month: str) -> list[str]:
-    """Every day key (YYYY-MM-DD) of a month key (YYYY-MM)."""
-    year, number = int(month[:4]), int(month[5:7])
-    return [dt.date(year, number, day).isoformat() for day in range(1, calendar.monthrange(year, number)[1] + 1)]
 
 
 def day_ranges(days: Iterable[str]) -> str:

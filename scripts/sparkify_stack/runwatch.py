@@ -17,13 +17,11 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sparkify.dag_ids import PARTITION_DAGS, ROLLUP_DAG, STAGING_DAG, TRANSFORM_DAG
 from sparkify.rollup_status import days_of
 from sparkify_stack import airflow_api
 
-STAGING_DAG = "sparkify_staging"
-TRANSFORM_DAG = "sparkify_transform"
-ROLLUP_DAG = "sparkify_rollups"
-DAG_IDS = (STAGING_DAG, TRANSFORM_DAG, ROLLUP_DAG)
+DAG_IDS = PARTITION_DAGS
 FINISHED = ("success", "failed")  # every DagRunState that is terminal (queued/running are not)
 TI_FAILED = ("failed", "upstream_failed")
 

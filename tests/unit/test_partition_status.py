@@ -21,6 +21,7 @@ from sparkify.partition_status import (
     month_checks,
     newest_by_key,
     partition_rows,
+    window,
 )
 from sparkify.rollup_status import days_of
 from tests.conftest import REPO
@@ -51,11 +52,15 @@ def test_warehouse_rows_fold_into_counts_per_key() -> None:
         staged=[("2018-11-05", 300)],
         rejected=[("2018-11-05", 2), ("2018-11-06", 1)],
         fact=[("2018-11-05", 232)],
-        failed_checks=[("2018-11-05", "users_key_unique", "failed"), ("2018-11", "reconcile", "error")],
+        checks=[
+            ("2018-11-05", "users_key_unique", "failed"),
+            ("2018-11-05", "songplays_fresh", "warned"),
+            ("2018-11", "reconcile", "error"),
+        ],
     )
-    assert counts["2018-11-05"] == PartitionCounts(300, 2, 232, ("users_key_unique",))
+    assert counts["2018-11-05"] == PartitionCounts(300, 2, 232, ("users_key_unique",), ("songplays_fresh",))
     assert counts["2018-11-06"] == PartitionCounts(0, 1, 0, ())
-    assert month_checks(counts) == {"2018-11": ("reconcile (error)",)}
+    assert month_checks(counts) == {"2018-11": PartitionCounts(failed_checks=("reconcile (error)",))}
 
 
 def test_the_newest_run_per_key_wins_and_keyless_runs_are_left_out() -> None:
@@ -100,7 +105,7 @@ def test_rollup_runs_are_judged_by_month_keys() -> None:
 
 
 def test_a_partition_fails_on_a_failed_check_or_a_failed_newest_run() -> None:
-    counts = counts_by_key(failed_checks=[("2018-11-06", "users_key_unique", "failed")])
+    counts = counts_by_key(checks=[("2018-11-06", "users_key_unique", "failed")])
     staging = [run("2018-11-07", "failed", "backfill"), run("2018-11-08", "failed"), run("2018-11-08", "success")]
     rows = {row.key: row for row in partition_rows(counts, staging, [])}
     assert rows["2018-11-06"].failed and rows["2018-11-07"].failed
@@ -128,7 +133,7 @@ def test_report_with_an_invalid_key_run_lists_it_and_exits_0(status: ModuleType)
 
 def test_report_exits_1_for_a_failed_partition_and_shows_the_month(status: ModuleType) -> None:
     days = days_of("2018-11")
-    counts = counts_by_key(staged=[(d, 10) for d in days], failed_checks=[("2018-11", "reconcile", "failed")])
+    counts = counts_by_key(staged=[(d, 10) for d in days], checks=[("2018-11", "reconcile", "failed")])
     transform = [run(d, "success", "asset_triggered") for d in days[:-1]] + [run(days[-1], "failed")]
     lines, code = status.report(counts, runs(transform=transform), "2018-11-01", "2018-11-30")
     text = "\n".join(lines)
@@ -153,3 +158,42 @@ def test_a_window_limits_days_and_months(status: ModuleType) -> None:
     lines, _ = status.report(counts, all_runs, "2018-12-01", "2018-12-31")
     keys = [line.split()[0] for line in lines if line[:4].isdigit()]
     assert keys == ["2018-12-05", "2018-12"]
+
+
+def test_a_warned_check_is_shown_but_fails_nothing(status: ModuleType) -> None:
+    counts = counts_by_key(staged=[("2018-11-05", 300)], checks=[("2018-11-05", "songplays_fresh", "warned")])
+    lines, code = status.report(counts, runs(transform=[run("2018-11-05", "success")]), None, None)
+    (row,) = [line for line in lines if line.startswith("2018-11-05")]
+    assert row.endswith("warned: songplays_fresh")
+    assert code == 0 and "1 partition(s); 0 with a failed run or check" in lines
+
+
+def test_failed_and_warned_checks_share_the_checks_cell(status: ModuleType) -> None:
+    counts = PartitionCounts(failed_checks=("a", "b (error)"), warned_checks=("c",))
+    assert status.checks_cell(counts) == "a, b (error); warned: c"
+    assert status.checks_cell(PartitionCounts()) == "-"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "days"),
+    [
+        (None, None, (None, None)),
+        ("2018-11", "2018-11", ("2018-11-01", "2018-11-30")),
+        ("2018-11-05", "2019-02", ("2018-11-05", "2019-02-28")),
+        ("", "2018-12-31", (None, "2018-12-31")),
+    ],
+)
+def test_a_range_of_months_is_a_range_of_their_days(start: str, end: str, days: tuple) -> None:
+    assert window(start, end) == days
+
+
+@pytest.mark.parametrize(("start", "end"), [("2018-13", None), ("yesterday", None), ("2018-11-05", "2018-11-04")])
+def test_a_range_that_is_no_days_or_months_is_refused(start: str, end: str | None) -> None:
+    with pytest.raises(ValueError, match=r"2018-13|yesterday|before it starts"):
+        window(start, end)
+
+
+def test_the_month_end_of_a_range_keeps_its_days(status: ModuleType) -> None:
+    counts = counts_by_key(staged=[("2018-11-30", 1), ("2018-12-01", 1)])
+    lines, _ = status.report(counts, None, *window("2018-11", "2018-11"))
+    assert [line.split()[0] for line in lines if line[:4].isdigit()] == ["2018-11-30"]

@@ -1,5 +1,6 @@
--- make status: per partition key (a day, or a month for rollup checks) from %(start)s to %(end)s,
--- the checks whose latest result is failed or error (dq_results keeps every result: latest wins).
+-- Partition status (make status, the health page): per partition key (a day, or a month for
+-- rollup checks) from %(start)s to %(end)s, the checks whose latest result did not pass: failed,
+-- error or warned (dq_results keeps every result: latest wins, so a re-run that passes clears it).
 SELECT
     latest.partition_key,
     latest.check_name,
@@ -13,5 +14,5 @@ FROM (
     FROM {{ dq_results }}
     WHERE partition_key BETWEEN %(start)s AND %(end)s
 ) AS latest
-WHERE latest.newest = 1 AND latest.status IN ('failed', 'error')
+WHERE latest.newest = 1 AND latest.status IN ('failed', 'error', 'warned')
 ORDER BY latest.partition_key, latest.check_name
