@@ -20,6 +20,7 @@ from airflow.plugins_manager import AirflowPlugin
 import sparkify
 from sparkify.config import ConfigError, load_config
 from sparkify.deadline import PartitionEndDeadline
+from sparkify.health_app import EXTERNAL_VIEW, FASTAPI_APP
 from sparkify.sqlfiles import compile_all
 
 #: Every module of the package (operators, config, the parser and msgspec, the warehouse
@@ -46,12 +47,17 @@ compile_all()
 
 
 class SparkifyPlugin(AirflowPlugin):
-    """Loads the package (see the module docstring) and registers its deadline reference.
+    """Loads the package (see the module docstring), registers its deadline reference and the health page.
 
     ``deadline_references``: the scheduler and the API server evaluate a DAG's deadline alert when
     they create a run, and only import a custom reference class a plugin registered
     (airflow.serialization.helpers.find_registered_custom_deadline_reference).
+
+    ``fastapi_apps`` + ``external_views``: the partition health page (sparkify.health_app), served
+    by the API server under /sparkify and shown in the UI under Browse → Partition health.
     """
 
     name = "sparkify"
     deadline_references = [PartitionEndDeadline]
+    fastapi_apps = [FASTAPI_APP]
+    external_views = [EXTERNAL_VIEW]
