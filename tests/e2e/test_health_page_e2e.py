@@ -53,8 +53,9 @@ def get(path: str, token: str | None) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def health(stack: Stack, staged_keys: list[str]) -> Iterator[dict[str, Any]]:
-    """The failed day's run (finished) and the probe's warned result in place; yields the failed run."""
+def failed_run(stack: Stack) -> dict[str, Any]:
+    """FAILED_DAY's manual transform run, finished (failed: nothing is staged for that day)."""
+    stack.api.unpause("sparkify_transform")  # a paused DAG's manual run stays queued
     before = stack.run_ids("sparkify_transform")
     run_id = stack.api.trigger_partition("sparkify_transform", FAILED_DAY)["dag_run_id"]
     runs = stack.wait_for_runs(
@@ -63,6 +64,13 @@ def health(stack: Stack, staged_keys: list[str]) -> Iterator[dict[str, Any]]:
         timeout=300,
     )
     (failed,) = [r for r in runs if r["dag_run_id"] == run_id]
+    return failed
+
+
+@pytest.fixture
+def health(stack: Stack, failed_run: dict[str, Any], staged_keys: list[str]) -> Iterator[dict[str, Any]]:
+    """The session's days staged, the failed run done and the probe's warned result in dq_results
+    (removed after the test); yields the failed run."""
     probe = {
         "checked_at": dt.datetime.now(dt.UTC).replace(tzinfo=None), "dag_id": "sparkify_transform",
         "run_id": "health_page_e2e", "partition_key": WARNED_DAY, "check_name": PROBE_CHECK,
@@ -74,7 +82,7 @@ def health(stack: Stack, staged_keys: list[str]) -> Iterator[dict[str, Any]]:
         conn.execute(f'SET search_path TO "{stack.schema}"')
         conn.execute(f"INSERT INTO dq_results ({columns}) VALUES ({values})", probe)
     try:
-        yield failed
+        yield failed_run
     finally:
         with psycopg.connect(stack.warehouse_url, autocommit=True) as conn:
             conn.execute(f'SET search_path TO "{stack.schema}"')
