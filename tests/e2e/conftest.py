@@ -89,10 +89,13 @@ class Stack:
             time.sleep(3)
         pytest.fail(f"timed out after {timeout}s waiting for {dag_id} runs; last seen: {json.dumps(runs, default=str)}")
 
-    def scalar(self, sql: str, params: tuple = ()) -> Any:
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.warehouse_url) as conn:
             conn.execute(f'SET search_path TO "{self.schema}"')
-            return conn.execute(sql, params).fetchone()[0]
+            return conn.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: tuple = ()) -> Any:
+        return self.rows(sql, params)[0][0]
 
     def run_ids(self, dag_id: str) -> set[str]:
         """Ids of every run of dag_id now: take before acting, then new_runs() are the action's."""
