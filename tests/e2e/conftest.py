@@ -77,16 +77,16 @@ class Stack:
         )
 
     def wait_for_runs(
-        self, dag_id: str, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 420
+        self, dag_id: str, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 420, every: float = 3
     ) -> list[dict[str, Any]]:
-        """Poll the REST API until done(runs) holds; fail with the last runs seen otherwise."""
+        """Poll the REST API every `every` s until done(runs) holds; fail with the last runs seen otherwise."""
         deadline = time.monotonic() + timeout
         runs: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
             runs = self.api.list_dag_runs(dag_id)
             if done(runs):
                 return runs
-            time.sleep(3)
+            time.sleep(every)
         pytest.fail(f"timed out after {timeout}s waiting for {dag_id} runs; last seen: {json.dumps(runs, default=str)}")
 
     def rows(self, sql: str, params: tuple = ()) -> list[tuple[Any, ...]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 
 from tests.e2e.conftest import TERMINAL, Stack, server_time
 from tests.integration.conftest import Project
@@ -70,16 +68,8 @@ def _trigger_sweep(stack: Stack) -> str:
 
 
 def wait(stack: Stack, dag_id: str, done: Callable[[Runs], bool], timeout: float = 300) -> Runs:
-    """Poll dag_id's runs every half second until done(runs) (Stack.wait_for_runs polls every 3 s:
-    these tests wait for several short runs in a row)."""
-    deadline = time.monotonic() + timeout
-    runs: Runs = []
-    while time.monotonic() < deadline:
-        runs = stack.api.list_dag_runs(dag_id)
-        if done(runs):
-            return runs
-        time.sleep(0.5)
-    pytest.fail(f"timed out after {timeout}s waiting for {dag_id} runs; last seen: {runs}")
+    """Stack.wait_for_runs polling every half second: these tests wait for several short runs in a row."""
+    return stack.wait_for_runs(dag_id, done, timeout=timeout, every=0.5)
 
 
 def sweep_tis(stack: Stack, run_id: str) -> list[dict[str, Any]]:
