@@ -505,10 +505,15 @@ def write_catalogue(root: Path, songs: int, per_file: int = 1000, start: int = 0
 
     Titles, artists and durations are all distinct from the played songs, so the extra songs
     only make the catalogue bigger; 2,000 artists per 100,000 songs, as in a real catalogue.
+    Under song_data/0/, listed before the generated catalogue (song_data/A-Z/...): staging then
+    ends with the same last batch (the generated songs) in both catalogues, so the per-partition
+    ratio measures the catalogue's size and not the size of its latest batch, which the song
+    conflict check reads (<= SONG_BATCH_ROWS rows; with the extra files listed last it was a
+    20,000-song batch of them against the small catalogue's 500).
     """
     files = 0
     for first in range(start, start + songs, per_file):
-        path = root / "song_data" / "Z" / f"catalogue-{first:08d}.json"
+        path = root / "song_data" / "0" / f"catalogue-{first:08d}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="ascii") as handle:
             for i in range(first, min(first + per_file, start + songs)):
