@@ -340,9 +340,13 @@ class Pipeline:
         return time.perf_counter() - start
 
     def checks(self, key: str) -> float:
+        """Seconds for every check; per-check seconds land in self.check_steps."""
         start = time.perf_counter()
+        self.check_steps: dict[str, float] = {}
         for kwargs in self.config.check_kwargs():
+            began = time.perf_counter()
             self.ops[3](task_id="check", partition_key=key, config_path=self.path, **kwargs).execute({})
+            self.check_steps[kwargs["name"]] = time.perf_counter() - began
         return time.perf_counter() - start
 
 
@@ -501,10 +505,15 @@ def write_catalogue(root: Path, songs: int, per_file: int = 1000, start: int = 0
 
     Titles, artists and durations are all distinct from the played songs, so the extra songs
     only make the catalogue bigger; 2,000 artists per 100,000 songs, as in a real catalogue.
+    Under song_data/0/, listed before the generated catalogue (song_data/A-Z/...): staging then
+    ends with the same last batch (the generated songs) in both catalogues, so the per-partition
+    ratio measures the catalogue's size and not the size of its latest batch, which the song
+    conflict check reads (<= SONG_BATCH_ROWS rows; with the extra files listed last it was a
+    20,000-song batch of them against the small catalogue's 500).
     """
     files = 0
     for first in range(start, start + songs, per_file):
-        path = root / "song_data" / "Z" / f"catalogue-{first:08d}.json"
+        path = root / "song_data" / "0" / f"catalogue-{first:08d}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="ascii") as handle:
             for i in range(first, min(first + per_file, start + songs)):
@@ -531,6 +540,7 @@ def bench_catalogue(args: argparse.Namespace, results: Measurements, work: Path)
     gen = load_generator()
     first = DAY0
     days = [first + dt.timedelta(days=i) for i in range(args.catalogue_days)]
+    check_medians: dict[str, dict[str, float]] = {}  # label -> check -> median seconds per partition
     for label, extra in (("small", 0), ("large", args.catalogue_songs)):
         root = work / f"catalogue-{label}"
         gen.generate(root, days[0], days[-1], users=500, events_per_day=args.catalogue_events_per_day,
@@ -549,17 +559,22 @@ def bench_catalogue(args: argparse.Namespace, results: Measurements, work: Path)
             songs = conn.execute(f"SELECT count(*) FROM {schema}.staging_songs").fetchone()[0]
         results.add("catalogue", f"{label}_catalogue_songs", songs, "rows")
         transform, checks, staging = [], [], []
+        per_check: dict[str, list[float]] = {}
         for i, day in enumerate(days):
             key = day.isoformat()
             staging.append(pipeline.stage(key))
             transform.append(pipeline.transform(key))
             checks.append(pipeline.checks(key))
+            if i > 0:
+                for name, seconds in pipeline.check_steps.items():
+                    per_check.setdefault(name, []).append(seconds)
             if i == 0:  # the first partition merges the whole catalogue into songs and artists
                 results.add("catalogue", f"{label}_first_partition_transform_s", transform[-1], "s",
                             "includes merging every staged song and artist once")  # fmt: skip
         for name, values in (("stage", staging[1:]), ("transform", transform[1:]), ("checks", checks[1:])):
             results.add("catalogue", f"{label}_{name}_median_s", statistics.median(values), "s",
                         f"median of partitions 2-{len(days)}")  # fmt: skip
+        check_medians[label] = {name: statistics.median(values) for name, values in per_check.items()}
         # New song files into an existing catalogue: the batch's own work plus listing the objects.
         new_root = root / "song_data" / "N"
         for i in range(args.catalogue_new_files):
@@ -585,6 +600,11 @@ def bench_catalogue(args: argparse.Namespace, results: Measurements, work: Path)
         large = results.get("catalogue", f"large_{name}{suffix}_s")
         note = "target <= 1.25" if name in ("transform", "checks") else ""
         results.add("catalogue", f"{name}_large_over_small", large / small, "x", note)
+    # The checks that grew most with the catalogue, by the seconds they added per partition.
+    added = {name: check_medians["large"][name] - small for name, small in check_medians["small"].items()}
+    for name, seconds in sorted(added.items(), key=lambda item: -item[1])[:3]:
+        small = check_medians["small"][name]
+        results.add("catalogue", f"check_{name}_added_s", seconds, "s", f"large - small median; small {small:.3g} s")
 
 
 def main() -> int:

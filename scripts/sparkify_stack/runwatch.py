@@ -289,14 +289,18 @@ def poll(
     interval: float,
     say: Callable[[str], None],
     every: float = 5.0,
+    quiet_after: float = 60.0,
 ) -> tuple[S, bool]:
-    """Take snapshots every ``every`` s until ``snap.finished()``; print ``snap.progress()`` every ``interval`` s.
+    """Take snapshots every ``every`` s until ``snap.finished()``; print ``snap.progress()`` at most
+    every ``interval`` s, and only when it changed or ``quiet_after`` s passed since the last line:
+    a person reads what moved, and a stalled stack still shows it is being watched.
 
     Returns (last snapshot, timed_out). REST errors are reported and retried until the deadline.
     """
     deadline = time.monotonic() + timeout
     poll_every = min(every, interval)
     last_print = 0.0
+    last_line = ""
     snap: Any = None
     while True:
         try:
@@ -312,9 +316,12 @@ def poll(
                 snap = take()
             say(f"timeout after {timeout:.0f} s: {snap.progress()}")
             return snap, True
-        if snap is not None and time.monotonic() - last_print >= interval:
-            say(snap.progress())
-            last_print = time.monotonic()
+        since = time.monotonic() - last_print
+        if snap is not None and since >= interval:
+            line = snap.progress()
+            if line != last_line or since >= quiet_after:
+                say(line)
+                last_print, last_line = time.monotonic(), line
         time.sleep(poll_every)
 
 

@@ -77,22 +77,25 @@ class Stack:
         )
 
     def wait_for_runs(
-        self, dag_id: str, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 420
+        self, dag_id: str, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 420, every: float = 3
     ) -> list[dict[str, Any]]:
-        """Poll the REST API until done(runs) holds; fail with the last runs seen otherwise."""
+        """Poll the REST API every `every` s until done(runs) holds; fail with the last runs seen otherwise."""
         deadline = time.monotonic() + timeout
         runs: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
             runs = self.api.list_dag_runs(dag_id)
             if done(runs):
                 return runs
-            time.sleep(3)
+            time.sleep(every)
         pytest.fail(f"timed out after {timeout}s waiting for {dag_id} runs; last seen: {json.dumps(runs, default=str)}")
 
-    def scalar(self, sql: str, params: tuple = ()) -> Any:
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.warehouse_url) as conn:
             conn.execute(f'SET search_path TO "{self.schema}"')
-            return conn.execute(sql, params).fetchone()[0]
+            return conn.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: tuple = ()) -> Any:
+        return self.rows(sql, params)[0][0]
 
     def run_ids(self, dag_id: str) -> set[str]:
         """Ids of every run of dag_id now: take before acting, then new_runs() are the action's."""

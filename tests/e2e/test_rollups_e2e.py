@@ -1,7 +1,8 @@
 """Monthly rollups on the real scheduler (issue 15): a two-month staging backfill gives exactly two
 asset-triggered sparkify_rollups runs, each created after its month's last day was published;
 re-staging one day of the first month re-fires that month's rollup exactly once and nothing for
-the second.
+the second; a corrected object for a day of the second month, found by the next late-data sweep,
+re-runs that day's staging, its transform and the second month's rollup, each once.
 
 Months other tests touch (2018-11) stay pending and are never counted: this test works on
 2019-02 and 2019-03 only, generated with the stack's catalogue (same seed and size, so the song
@@ -11,6 +12,7 @@ files it uploads are the ones already staged and unchanged), and identifies its 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +21,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import TERMINAL, Stack, _upload_to_local_s3, server_time
+from tests.e2e.sweeping import partition_sums, sweep_and_follow, sweep_tis, sweeping, wait
+from tests.sweep_helpers import with_one_more_nextsong
 
 FIRST, SECOND = "2019-02", "2019-03"
 DAYS = [
@@ -26,6 +30,7 @@ DAYS = [
     for n in range((dt.date(2019, 3, 31) - dt.date(2019, 2, 1)).days + 1)
 ]
 ROLLUP_DAG = "sparkify_rollups"
+CORRECTED = "2019-03-30"  # a day of SECOND
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +137,76 @@ def test_restaging_one_day_of_a_rolled_up_month_refires_only_that_month_once(sta
     # The same data re-staged: the re-run month equals what it was.
     after = stack.scalar("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM user_activity_monthly t")
     assert after == figures
+
+
+def _monthly(stack: Stack, table: str, month: str) -> dict[str, tuple]:
+    """A rollup's rows of month, by the rollup's key columns after the month, as text."""
+    key = {"user_activity_monthly": "user_id", "song_ranking_monthly": "song_id"}[table]
+    return dict(stack.rows(f"SELECT {key}::text, t::text FROM {table} t WHERE month = %s", (month,)))
+
+
+def test_a_corrected_day_found_by_the_sweep_reruns_its_staging_transform_and_month_rollup(
+    stack: Stack, two_months
+) -> None:
+    activity = {month: _monthly(stack, "user_activity_monthly", month) for month in (FIRST, SECOND)}
+    ranking = {month: _monthly(stack, "song_ranking_monthly", month) for month in (FIRST, SECOND)}
+    with sweeping(stack, CORRECTED) as day_object:
+        rollups_before = stack.run_ids(ROLLUP_DAG)
+        sums_before = partition_sums(stack)
+        songplays = "SELECT COUNT(*) FROM songplays WHERE partition_key = %s"
+        songplays_before = stack.scalar(songplays, (CORRECTED,))
+        ids = "SELECT songplay_id, song_id FROM songplays WHERE partition_key = %s"
+        ids_before = dict(stack.rows(ids, (CORRECTED,)))
+        corrected = with_one_more_nextsong(day_object.original)
+        user = str(json.loads(corrected.rsplit(b"\n", 1)[-1])["userId"])
+        plays = "SELECT plays FROM user_activity_monthly WHERE month = %s AND user_id::text = %s"
+        user_plays_before = stack.scalar(plays, (SECOND, user))
+        day_object.replace(corrected)
+
+        sweeps, transforms = sweep_and_follow(stack)
+        staged = [
+            t["rendered_map_index"]
+            for run in sweeps
+            for t in sweep_tis(stack, run["dag_run_id"])
+            if t["task_id"] == "stage_events" and t["state"] != "skipped"
+        ]
+        assert staged == [CORRECTED]
+        assert [(r["partition_key"], r["run_type"], r["state"]) for r in transforms] == [
+            (CORRECTED, "asset_triggered", "success")
+        ]
+        wait(
+            stack,
+            ROLLUP_DAG,
+            lambda runs: any(r["state"] in TERMINAL for r in stack.new_runs(runs, rollups_before)),
+            timeout=300,
+        )
+        stack.wait_for_scheduler_pass(after=server_time(transforms[0]["end_date"]))
+        rollups = stack.new_runs(stack.api.list_dag_runs(ROLLUP_DAG), rollups_before)
+        assert [(r["partition_key"], r["run_type"], r["state"]) for r in rollups] == [
+            (SECOND, "asset_triggered", "success")
+        ], rollups
+        # Created only after the corrected day was published again.
+        assert server_time(rollups[0]["run_after"]) >= publish_end(stack, transforms[0])
+
+        assert stack.scalar(songplays, (CORRECTED,)) == songplays_before + 1
+        assert stack.scalar(plays, (SECOND, user)) == user_plays_before + 1
+        sums_after = partition_sums(stack)
+        others = {k for k in sums_before if k[1] != CORRECTED}
+        assert {k: sums_after.get(k) for k in others} == {k: sums_before[k] for k in others}
+        # The first month's rollups untouched; in the second only the user's row changed.
+        assert _monthly(stack, "user_activity_monthly", FIRST) == activity[FIRST]
+        assert _monthly(stack, "song_ranking_monthly", FIRST) == ranking[FIRST]
+        changed = _monthly(stack, "user_activity_monthly", SECOND)
+        assert changed.keys() == activity[SECOND].keys()
+        assert {u for u in changed if changed[u] != activity[SECOND][u]} == {user}
+        # The song ranking moves only when the new play matched a catalogue song (most generated plays
+        # do not): then that song's row changed (and maybe others' ranks); else nothing did.
+        ((new_song,),) = [(song,) for songplay, song in stack.rows(ids, (CORRECTED,)) if songplay not in ids_before]
+        ranked = _monthly(stack, "song_ranking_monthly", SECOND)
+        if new_song is None:
+            assert ranked == ranking[SECOND]
+        else:
+            assert ranked[new_song] != ranking[SECOND].get(new_song)
+    # sweeping() put the original object back and re-ran the day and its month in process.
+    assert _monthly(stack, "user_activity_monthly", SECOND) == activity[SECOND]
+    assert _monthly(stack, "song_ranking_monthly", SECOND) == ranking[SECOND]
