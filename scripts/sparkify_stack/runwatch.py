@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sparkify.dag_ids import PARTITION_DAGS, ROLLUP_DAG, STAGING_DAG, TRANSFORM_DAG
-from sparkify.rollup_status import days_of
+from sparkify.partitions import days_of
 from sparkify_stack import airflow_api
 
 DAG_IDS = PARTITION_DAGS
