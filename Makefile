@@ -8,7 +8,7 @@ UV_VERSION := $(shell sed -n "s/^uv==//p" requirements-dev.txt)
 STAMP := $(VENV)/.requirements.stamp
 ARGS ?=
 
-.PHONY: help venv lock check-runtime-lock demo test scale-out mutants down clean psql lint backfill status bench bench-airflow bench-hostile
+.PHONY: help venv lock check-runtime-lock demo test scale-out mutants down clean psql lint backfill status bench bench-airflow bench-hostile bench-demo
 
 help:
 	@echo "make demo   backfill the sample month on the local stack and print a summary"
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-airflow   orchestration overhead of a 30-partition staging backfill, before/after tuning"
 	@echo "make bench-year   365 days through the real scheduler, both DAGs, default settings (bench/RESULTS-year.md)"
 	@echo "make bench-hostile   peak RSS staging ~1 GB of garbage lines and of blank lines (bench/RESULTS-hostile.md)"
+	@echo "make bench-demo   make demo timed: cold (stack stopped) and warm (services up; target 90 s) (bench/RESULTS-demo.md)"
 
 venv: $(STAMP)
 
@@ -145,6 +146,10 @@ bench-year: venv
 	$(YEAR_ENV) bash -c '. scripts/test-env.sh \
 	  && trap "scripts/airflow.sh stop; scripts/postgres.sh stop" EXIT \
 	  && $(VENV)/bin/python bench/year_backfill.py $(ARGS)'
+
+# make demo timed, cold (stack stopped first) and warm (services up): bench/RESULTS-demo.md.
+bench-demo: venv
+	$(VENV)/bin/python bench/demo_timing.py
 
 # Hostile input (bench/hostile_memory.py): peak RSS of staging a ~1 GB day of garbage lines and one
 # of blank lines, generated under /var/tmp and deleted afterwards. Own stack (.state/bench-hostile,
