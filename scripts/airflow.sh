@@ -263,7 +263,10 @@ recover() {
     since="$(date -u +%Y-%m-%dT%H:%M:%S+00:00)"
     deadline=$((SECONDS + 2 * START_TIMEOUT))
     while ((SECONDS < deadline)); do
-        start
+        # In a subshell with a short health wait: start exits when the stack is not healthy, e.g.
+        # when a scheduler that still looked alive (exiting after the outage) dies during its wait;
+        # the next pass starts it again.
+        (START_TIMEOUT=45 start) || log "not healthy yet after a start pass"
         if python -m sparkify_stack.airflow_api wait-healthy --since "$since" --timeout 45 >/dev/null 2>&1; then
             log "recovered: every component heartbeats after $since"
             return 0

@@ -9,7 +9,7 @@ import pytest
 from airflow.sdk import AsyncCallback
 
 from sparkify import alerts
-from sparkify.config import AlertsConfig, Config, DeadlineConfig, load_config
+from sparkify.config import REPO_ROOT, AlertsConfig, Config, DeadlineConfig, load_config
 from sparkify.deadline import PartitionEndDeadline, watched_partition_end
 from sparkify.notifier import SparkifyNotifier
 from sparkify.partitions import partition_end
@@ -19,8 +19,13 @@ from tests.conftest import load_script
 EVERY_EVENT = ("task_failed", "partition_skipped", "deadline_missed", "check_warned")
 
 
+#: The shipped config.json, whatever SPARKIFY_CONFIG says (the e2e session points it at its own,
+#: which has alerts).
+SHIPPED = REPO_ROOT / "config.json"
+
+
 def with_alerts(events: tuple[str, ...] = EVERY_EVENT, deadline: DeadlineConfig | None = None) -> Config:
-    config = load_config()
+    config = load_config(SHIPPED)
     if "deadline_missed" in events and deadline is None:
         deadline = DeadlineConfig(hours_after_partition_end=6.0)
     settings = AlertsConfig(conn_id="sparkify_alerts", to=("a@x.example", "b@x.example"), events=events,
@@ -29,7 +34,7 @@ def with_alerts(events: tuple[str, ...] = EVERY_EVENT, deadline: DeadlineConfig 
 
 
 def test_without_alerts_nothing_is_attached() -> None:
-    config = load_config()
+    config = load_config(SHIPPED)
     assert config.alerts is None
     assert alerts.default_args(config) == DEFAULT_ARGS
     assert alerts.deadline(config) is None
