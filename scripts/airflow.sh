@@ -271,6 +271,15 @@ recover() {
             log "recovered: every component heartbeats after $since"
             return 0
         fi
+        # A component silent since the outage but still a process (a scheduler that left its loop
+        # and lingers): stop it, so the next pass starts it.
+        local name
+        while read -r name; do
+            if [[ -n "$name" ]] && leader_pid "$name" >/dev/null; then
+                log "no heartbeat from $name since $since, yet it still runs: stopping it"
+                stop_components "$name"
+            fi
+        done < <(python -m sparkify_stack.airflow_api stale --since "$since" --grace 60 2>/dev/null || true)
         log "not every component heartbeats after $since yet: checking again"
     done
     log "Airflow did not recover within $((2 * START_TIMEOUT))s"

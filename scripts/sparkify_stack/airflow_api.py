@@ -13,6 +13,7 @@ CLI (for debugging)::
 
     python scripts/airflow_api.py health
     python scripts/airflow_api.py wait-healthy [--timeout 180] [--since ISO-TIMESTAMP]
+    python scripts/airflow_api.py stale --since ISO-TIMESTAMP [--grace 60]
     python scripts/airflow_api.py wait-dag DAG_ID [--timeout 120]
     python scripts/airflow_api.py unpause DAG_ID
     python scripts/airflow_api.py trigger DAG_ID PARTITION_KEY
@@ -165,6 +166,20 @@ def is_healthy(
     )
 
 
+def stale_components(since: dt.datetime, grace: float = 60.0, now: dt.datetime | None = None) -> list[str]:
+    """The heartbeating components (scheduler, triggerer, dag-processor, as scripts/airflow.sh names
+    them) without a heartbeat since `since`, once `grace` seconds have passed since then.
+
+    After a metadata-DB outage a scheduler can leave its loop and linger as a process for minutes
+    before it exits: it looks running, so starting it again does nothing. A live one heartbeats every
+    few seconds, so one silent for the whole grace is stopped and started by ``airflow.sh recover``.
+    """
+    if ((now or dt.datetime.now(dt.UTC)) - since).total_seconds() < grace:
+        return []
+    status = health()
+    return [c.replace("_", "-") for c in HEARTBEATS if not _beat_since(status.get(c) or {}, c, since)]
+
+
 def wait_healthy(timeout: float = 180.0, interval: float = 1.0, since: dt.datetime | None = None) -> JSON:
     """Wait until the api-server answers and the metadata DB, scheduler, triggerer and
     dag-processor report healthy (heartbeating after since, if given); returns the last health document."""
@@ -249,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=180.0)
     p.add_argument("--since", type=dt.datetime.fromisoformat, default=None,
                    help="ISO timestamp with offset: require heartbeats written after it")
+    p = sub.add_parser("stale")
+    p.add_argument("--since", type=dt.datetime.fromisoformat, required=True)
+    p.add_argument("--grace", type=float, default=60.0)
     p = sub.add_parser("wait-dag")
     p.add_argument("dag_id", nargs="+")
     p.add_argument("--timeout", type=float, default=120.0)
@@ -272,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
             print("token OK")  # never print the token itself
         elif args.cmd == "wait-healthy":
             _print(wait_healthy(args.timeout, since=args.since))
+        elif args.cmd == "stale":
+            print("\n".join(stale_components(args.since, args.grace)))
         elif args.cmd == "wait-dag":
             for dag_id in args.dag_id:
                 wait_for_dag(dag_id, args.timeout)
