@@ -28,13 +28,16 @@ def indexes_by_table() -> dict[str, list[str]]:
     return found
 
 
-def test_songplays_has_a_partition_key_and_a_songplay_id_index() -> None:
-    by_partition, by_id = indexes_by_table()["songplays"]
+def test_songplays_has_a_partition_key_and_an_event_index() -> None:
+    by_partition, by_event = indexes_by_table()["songplays"]
     assert '"songplays_partition_key_idx"' in by_partition
     assert by_partition.split(" ON ", 1)[1].endswith("(partition_key)")
-    # The cross-partition check probes other partitions by id (without it: a scan per run).
-    assert '"songplays_songplay_id_idx"' in by_id
-    assert by_id.split(" ON ", 1)[1].endswith("(songplay_id)")
+    # The cross-partition check probes other partitions by event (without it: a scan per run),
+    # led by start_time so a day's inserts stay local (not at random md5 positions).
+    assert '"songplays_start_time_songplay_id_idx"' in by_event
+    assert by_event.split(" ON ", 1)[1].endswith("(start_time, songplay_id)")
+    check = render("quality/songplays_in_other_partitions.sql", songplays='"s"."songplays"')
+    assert "this_day.start_time = other_day.start_time" in check
 
 
 def test_song_staging_finds_a_batch_and_its_keys_through_indexes() -> None:
