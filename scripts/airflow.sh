@@ -33,13 +33,10 @@ log() { printf '[airflow] %s\n' "$*" >&2; }
 
 pid_file() { echo "$SPARKIFY_PIDS/$1.pid"; }
 
-# True while process group $1 has a member that is not a zombie (a zombie leader still answers
-# kill -0 until its new parent reaps it, which some container inits never do).
-# ps, not pgrep (SC2009): pgrep cannot filter by process state, and the state is the point here.
-group_alive() {
-    # shellcheck disable=SC2009
-    ps -o stat= -g "$1" 2>/dev/null | grep -qv '^Z'
-}
+# group_alive PGID: true while the group has a member that is not a zombie (a zombie leader still
+# answers kill -0 until its new parent reaps it, which some container inits never do).
+# shellcheck source=scripts/process_group.sh
+. "$(dirname "${BASH_SOURCE[0]}")/process_group.sh"
 
 # True while PID $1 is alive and an airflow process (not a PID reused by something else).
 is_airflow_process() {

@@ -28,24 +28,10 @@ REDIS_CLI="${SPARKIFY_REDIS_CLI:-$(command -v redis-cli || echo /usr/bin/redis-c
 
 log() { printf '[redis] %s\n' "$*" >&2; }
 
-# Non-zombie members, as in scripts/airflow.sh: ps, not pgrep (SC2009), which cannot filter by state.
-# shellcheck disable=SC2009
-group_alive() { ps -o stat= -g "$1" 2>/dev/null | grep -qv '^Z'; }
-pid_alive() { ps -o stat= -p "$1" 2>/dev/null | grep -qv '^Z'; }
+# shellcheck source=scripts/process_group.sh
+. "$(dirname "${BASH_SOURCE[0]}")/process_group.sh"
 
-running_pid() {
-    local pid
-    [[ -s "$PID_FILE" ]] || return 1
-    pid="$(<"$PID_FILE")"
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q redis-server; then
-        echo "$pid"
-    elif group_alive "$pid"; then
-        echo "$pid"
-    else
-        return 1
-    fi
-}
+running_pid() { owned_pid redis-server; }
 
 cli() { REDISCLI_AUTH="$SPARKIFY_REDIS_PASSWORD" "$REDIS_CLI" -h "$SPARKIFY_REDIS_HOST" -p "$SPARKIFY_REDIS_PORT" "$@"; }
 answering() { [[ "$(cli ping 2>/dev/null)" == PONG ]]; }
@@ -98,9 +84,7 @@ start() {
     echo "$pid" >"$PID_FILE"
     for ((i = 0; i < START_TIMEOUT * 4; i++)); do
         answering && break
-        if ! pid_alive "$pid" && ! group_alive "$pid"; then
-            log "redis-server exited; tail of $LOG_FILE:"; tail -n 20 "$LOG_FILE" >&2; rm -f "$PID_FILE"; exit 1
-        fi
+        exited_with_log "$pid" redis-server && exit 1
         sleep 0.25
     done
     answering || { log "not answering after ${START_TIMEOUT}s (log $LOG_FILE)"; stop; exit 1; }
@@ -108,23 +92,13 @@ start() {
 }
 
 stop() {
-    local pid i
+    local pid
     if ! pid="$(running_pid)"; then
         rm -f "$PID_FILE"
         log "not running"
         return 0
     fi
-    kill -TERM -- "-$pid" 2>/dev/null || true
-    for ((i = 0; i < STOP_TIMEOUT * 5; i++)); do
-        group_alive "$pid" || break
-        sleep 0.2
-    done
-    if group_alive "$pid"; then
-        log "process group $pid still alive after ${STOP_TIMEOUT}s: KILL"
-        kill -KILL -- "-$pid" 2>/dev/null || true
-    fi
-    rm -f "$PID_FILE"
-    log "stopped (pid $pid)"
+    stop_group "$pid" "$STOP_TIMEOUT"
 }
 
 status() {

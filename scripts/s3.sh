@@ -25,25 +25,10 @@ STOP_TIMEOUT="${SPARKIFY_S3_STOP_TIMEOUT:-20}"
 
 log() { printf '[s3] %s\n' "$*" >&2; }
 
-# Non-zombie members, as in scripts/airflow.sh: ps, not pgrep (SC2009), which cannot filter by state.
-# shellcheck disable=SC2009
-group_alive() { ps -o stat= -g "$1" 2>/dev/null | grep -qv '^Z'; }
-# The process itself (right after the fork it has not called setsid yet, so no group to ask for).
-pid_alive() { ps -o stat= -p "$1" 2>/dev/null | grep -qv '^Z'; }
+# shellcheck source=scripts/process_group.sh
+. "$(dirname "${BASH_SOURCE[0]}")/process_group.sh"
 
-running_pid() {
-    local pid
-    [[ -s "$PID_FILE" ]] || return 1
-    pid="$(<"$PID_FILE")"
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q weed; then
-        echo "$pid"
-    elif group_alive "$pid"; then
-        echo "$pid"
-    else
-        return 1
-    fi
-}
+running_pid() { owned_pid weed; }
 
 # The S3 port accepts connections (weed opens it last, once master/volume/filer are ready).
 # bash's /dev/tcp: no curl needed on a fresh machine.
@@ -89,37 +74,23 @@ start() {
     pid="$(<"$PID_FILE")"
     for ((i = 0; i < START_TIMEOUT * 4; i++)); do
         answering && break
-        if ! pid_alive "$pid" && ! group_alive "$pid"; then
-            log "weed exited; tail of $LOG_FILE:"; tail -n 20 "$LOG_FILE" >&2; rm -f "$PID_FILE"; exit 1
-        fi
+        exited_with_log "$pid" weed && exit 1
         sleep 0.25
     done
     answering || { log "not answering after ${START_TIMEOUT}s (log $LOG_FILE)"; stop; exit 1; }
     sleep 0.3  # a weed that lost a port race to another server exits right after binding fails
-    if ! pid_alive "$pid" && ! group_alive "$pid"; then
-        log "weed exited; tail of $LOG_FILE:"; tail -n 20 "$LOG_FILE" >&2; rm -f "$PID_FILE"; exit 1
-    fi
+    exited_with_log "$pid" weed && exit 1
     log "ready: $SPARKIFY_S3_ENDPOINT (pid $pid, data $S3_DATA, log $LOG_FILE)"
 }
 
 stop() {
-    local pid i
+    local pid
     if ! pid="$(running_pid)"; then
         rm -f "$PID_FILE"
         log "not running"
         return 0
     fi
-    kill -TERM -- "-$pid" 2>/dev/null || true
-    for ((i = 0; i < STOP_TIMEOUT * 5; i++)); do
-        group_alive "$pid" || break
-        sleep 0.2
-    done
-    if group_alive "$pid"; then
-        log "process group $pid still alive after ${STOP_TIMEOUT}s: KILL"
-        kill -KILL -- "-$pid" 2>/dev/null || true
-    fi
-    rm -f "$PID_FILE"
-    log "stopped (pid $pid)"
+    stop_group "$pid" "$STOP_TIMEOUT"
 }
 
 status() {
