@@ -46,6 +46,7 @@ from airflow_overhead import (
 from measurements import Measurements
 
 from bench import Pipeline, load_generator, write_config
+from sparkify.dag_ids import ROLLUP_DAG
 from sparkify_stack import airflow_api
 from sparkify_stack.runwatch import STAGING_DAG, TRANSFORM_DAG
 
@@ -54,6 +55,9 @@ SCRIPTS = REPO / "scripts"
 FIRST = dt.date(2018, 11, 1)
 #: The demo's data (scripts/generate_data.py's defaults, as make demo generates it).
 GENERATOR_DEFAULTS = {"users": 100, "events_per_day": 300, "songs": 80, "match_share": 0.1, "seed": 42}
+#: Task instances that end skipped in a clean backfill: request_rollup asks for a month's rollup
+#: again only when a day of an already rolled-up month is re-published, which a backfill never does.
+EXPECTED_SKIPS = {(TRANSFORM_DAG, "request_rollup", "skipped")}
 TABLES_COMPARED = ("staging_events", "staging_songs", "rejected_lines", "load_manifest", "song_lookup",
                    "songplays", "users", "songs", "artists", "time")  # fmt: skip
 
@@ -153,6 +157,7 @@ def report(out: Path, results: Measurements, args: argparse.Namespace) -> Path:
         f"| wall per partition | {wall / days:.2f} s | |",
         f"| task instances per partition: staging + transform | {get('tasks', 'staging_per_partition'):.0f} + "
         f"{get('tasks', 'transform_per_partition'):.0f} | |",
+        f"| task instances per month: rollups | {get('tasks', 'rollups_per_month'):.0f} | |",
         f"| CPU s per task instance, whole stack | {get('cpu', 'whole_stack_per_task'):.3f} | ≤ 0.12 → "
         f"{'met' if get('cpu', 'whole_stack_per_task') <= 0.12 else '**missed**'} |",
     ]
@@ -245,13 +250,17 @@ def main() -> int:
         results.add("backfill", "wall", wall, "s", "backfill.py staging: created -> every transform run finished")
         results.add("backfill", "wall_per_partition", wall / args.days, "s")
         tis = task_rows()
-        bad = [t for t in tis if t["state"] != "success"]
+        expected = [t for t in tis if (t["dag_id"], t["task_id"], t["state"]) in EXPECTED_SKIPS]
+        bad = [t for t in tis if t["state"] != "success" and t not in expected]
         if bad:
             raise SystemExit(f"{len(bad)} task instance(s) not successful, e.g. {bad[0]}")
-        per_dag = {dag: [t for t in tis if t["dag_id"] == dag] for dag in (STAGING_DAG, TRANSFORM_DAG)}
+        per_dag = {dag: [t for t in tis if t["dag_id"] == dag] for dag in (STAGING_DAG, TRANSFORM_DAG, ROLLUP_DAG)}
+        months = len({key[:7] for key in keys})
         results.add("tasks", "total", len(tis), "task instances")
         results.add("tasks", "staging_per_partition", len(per_dag[STAGING_DAG]) / args.days, "TI")
         results.add("tasks", "transform_per_partition", len(per_dag[TRANSFORM_DAG]) / args.days, "TI")
+        results.add("tasks", "rollups_per_month", len(per_dag[ROLLUP_DAG]) / months, "TI", f"{months} months")
+        results.add("tasks", "expected_skips", len(expected), "TI", "request_rollup: nothing to ask again")
         results.add("tasks", "retries", sum(max(0, t["try_number"] - 1) for t in tis), "tries")
         busy = (cpu1[0] - cpu0[0]) / max(cpu1[1] - cpu0[1], 1e-9)
         machine = busy * (os.cpu_count() or 1) * wall

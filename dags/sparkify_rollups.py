@@ -39,7 +39,7 @@ from sparkify.operators.check import DataQualityCheckOperator
 from sparkify.operators.load_rollup import LoadRollupOperator
 from sparkify.partitions import DAY_KEY_FORMAT, MONTH_FORMAT, MONTH_KEY_FORMAT
 from sparkify.project import WAREHOUSE_POOL
-from sparkify.publish import check_summary, set_extras
+from sparkify.publish import check_summary, mapped_values, set_extras
 
 config = load_config()
 
@@ -92,7 +92,7 @@ with DAG(
         rollups = [r.name for r in config.rollups]
         extra = {
             "month": dag_run.partition_key,
-            "rollup_rows": dict(zip(rollups, list(loaded or []), strict=False)),
+            "rollup_rows": dict(zip(rollups, mapped_values(loaded), strict=False)),
             **check_summary(checked),
         }
         return set_extras(outlet_events, {WAREHOUSE_ROLLUPS: extra})

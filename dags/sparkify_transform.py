@@ -30,7 +30,7 @@ from sparkify.operators.load_fact import LoadFactOperator
 from sparkify.operators.request_rollup import RequestRollupOperator
 from sparkify.partitions import DAY_KEY_FORMAT, KEY_FORMAT
 from sparkify.project import WAREHOUSE_POOL
-from sparkify.publish import check_summary, set_extras
+from sparkify.publish import check_summary, mapped_values, set_extras
 from sparkify.rollup_tracking import publish_day
 
 config = load_config()
@@ -80,7 +80,7 @@ with DAG(
         extra = {
             "partition_key": dag_run.partition_key,
             config.fact.name: songplays,
-            "dimension_rows": dict(zip(dimensions, list(merged or []), strict=False)),
+            "dimension_rows": dict(zip(dimensions, mapped_values(merged), strict=False)),
             **check_summary(checked),
         }
         return set_extras(outlet_events, {WAREHOUSE_MARTS: extra})

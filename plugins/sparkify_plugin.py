@@ -16,6 +16,7 @@ import pkgutil
 
 import airflow.sdk
 from airflow.plugins_manager import AirflowPlugin
+from airflow.sdk.plugins_manager import integrate_macros_plugins
 
 import sparkify
 from sparkify.config import ConfigError, load_config
@@ -61,3 +62,21 @@ class SparkifyPlugin(AirflowPlugin):
     deadline_references = [PartitionEndDeadline]
     fastapi_apps = [FASTAPI_APP]
     external_views = [EXTERNAL_VIEW]
+
+
+def load_task_sdk_plugins() -> None:
+    """Run the task SDK's own plugin loader here, so processes forked from this one skip it.
+
+    Why: besides Airflow's plugin loader (which imported this module), every task process runs the
+    task SDK's loader once (for macros and listeners): it walks the plugins folder, executes this
+    file again and scans every installed distribution's entry points. Its result is cached per
+    process, so loaded here, in the scheduler (and a Celery worker) before they fork, the task
+    processes start with it. That loader executes this file again; the flag stops it recursing.
+    """
+    if getattr(sparkify, "task_sdk_plugins_loaded", False):
+        return
+    sparkify.task_sdk_plugins_loaded = True  # type: ignore[attr-defined]
+    integrate_macros_plugins()
+
+
+load_task_sdk_plugins()

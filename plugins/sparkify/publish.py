@@ -21,6 +21,17 @@ def set_extras(outlet_events: Any, extras: dict[Asset, dict[str, Any]]) -> dict[
     return {asset.name: extra for asset, extra in extras.items()}
 
 
+def mapped_values(results: Any) -> list[Any]:
+    """A mapped task's return values as a list, read in one request.
+
+    Why: what a downstream task receives for a mapped upstream is a lazy sequence of XComs;
+    iterating it (or testing its truth) asks the API server for its length and then for each
+    value, one Execution API call apiece, while a slice is one call for all of them. None (no
+    upstream values) is an empty list; a plain list passes through.
+    """
+    return [] if results is None else list(results[:])
+
+
 def check_summary(results: Any) -> dict[str, Any]:
     """Condense the mapped check tasks' return values into an asset-event extra.
 
@@ -28,7 +39,7 @@ def check_summary(results: Any) -> dict[str, Any]:
     run before it), so the summary says how many passed and names the ones that only warned.
     ``results`` is the mapped tasks' XCom (a lazy sequence of dicts, or None for an unmapped DAG).
     """
-    rows = [r for r in (results or []) if isinstance(r, dict)]
+    rows = [r for r in mapped_values(results) if isinstance(r, dict)]
     warned = sorted(str(r.get("name")) for r in rows if r.get("status") == "warned")
     passed = sum(1 for r in rows if r.get("status") == "passed")
     return {"checks_passed": passed, "checks_warned": warned, "checks_total": len(rows)}
@@ -58,7 +69,7 @@ def sweep_extras(
 ) -> dict[str, Any]:
     """The extra of the sweep's staging events: per re-staged day why (object keys by reason) and
     what staging loaded, the song catalogue's counts, and the checks' summary."""
-    counts = {extras["partition_key"]: extras for extras in staged if isinstance(extras, Mapping)}
+    counts = {extras["partition_key"]: extras for extras in mapped_values(staged) if isinstance(extras, Mapping)}
     days = {
         day: {
             **dict(reasons),

@@ -301,6 +301,26 @@ def test_one_bad_song_record_never_blocks_the_catalogue(make_project, tmp_path: 
     assert project.stage(DAY)["songs"]["objects_loaded"] == 0
 
 
+def test_conflicting_song_records_count_versions_as_distinct_rows_do(make_project, tmp_path: Path) -> None:
+    """The check counts a song's versions per song (one index probe each): an exact copy is no new
+    version, a NULL differs from a value, and values are never confused by where a text splits."""
+    songs = {
+        "A/song1.json": json.dumps({**SONG, "artist_latitude": 48.8}).encode(),
+        "B/song1-copy.json": json.dumps({**SONG, "artist_latitude": 48.8}).encode(),  # same content
+        "C/song1-no-latitude.json": json.dumps(SONG).encode(),  # NULL latitude: a second version
+        "A/song2.json": json.dumps({**SONG, "song_id": "SONG2", "title": "ab", "artist_name": "c"}).encode(),
+        "B/song2.json": json.dumps({**SONG, "song_id": "SONG2", "title": "a", "artist_name": "bc"}).encode(),
+        "A/song3.json": json.dumps({**SONG, "song_id": "SONG3"}).encode(),
+        "B/song3.json": json.dumps({**SONG, "song_id": "SONG3"}).encode(),  # duplicates only: no conflict
+    }
+    project = make_project(write_source(tmp_path / "src", {DAY: lines_of(event())}, songs))
+    assert project.stage(DAY)["songs"]["rows_loaded"] == 7
+    project.transform(DAY)
+    ((status, observed, sample),) = check_results(project, "staging_songs_conflicting_records")
+    assert (status, observed) == ("warned", 2.0)
+    assert sorted((row["song_id"], row["versions"]) for row in json.loads(sample)) == [("SONG1", 2), ("SONG2", 2)]
+
+
 def test_values_are_normalised_as_the_contract_says(make_project, tmp_path: Path) -> None:
     """ts is epoch milliseconds; song year 0 and an empty artist location are NULL; user agents lose
     their quotes; an artist staged with different content keeps its first record by object key."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
@@ -16,7 +17,7 @@ from sparkify.partitions import (
     validate_month_key,
     validate_partition_key,
 )
-from sparkify.publish import check_summary
+from sparkify.publish import check_summary, mapped_values
 from sparkify.sources import SourceObject
 
 
@@ -98,3 +99,30 @@ def test_check_summary() -> None:
     ]
     assert check_summary(results) == {"checks_passed": 2, "checks_warned": ["b"], "checks_total": 3}
     assert check_summary(None) == {"checks_passed": 0, "checks_warned": [], "checks_total": 0}
+
+
+def test_mapped_values_read_a_lazy_xcom_sequence_in_one_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What publish receives from a mapped upstream is Airflow's lazy sequence: one slice request, not
+    a length request plus one per value (each is an Execution API call and a metadata-DB query)."""
+    from airflow.sdk.execution_time import task_runner
+    from airflow.sdk.execution_time.comms import XComSequenceSliceResult
+    from airflow.sdk.execution_time.lazy_sequence import LazyXComSequence
+
+    values = [{"name": "a", "status": "passed"}, {"name": "b", "status": "warned"}]
+    sent: list[Any] = []
+
+    class Comms:
+        def send(self, msg: Any) -> Any:
+            sent.append(msg)
+            if type(msg).__name__ != "GetXComSequenceSlice":
+                raise AssertionError(f"unexpected request {type(msg).__name__}")
+            return XComSequenceSliceResult(root=values[msg.start : msg.stop : msg.step])
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Comms(), raising=False)
+    operator = SimpleNamespace(dag_id="d", task_id="check")
+    lazy = LazyXComSequence(
+        xcom_arg=SimpleNamespace(operator=operator, key="return_value"), ti=SimpleNamespace(run_id="r")
+    )
+    assert check_summary(lazy) == {"checks_passed": 1, "checks_warned": ["b"], "checks_total": 2}
+    assert [type(msg).__name__ for msg in sent] == ["GetXComSequenceSlice"]
+    assert mapped_values(None) == [] and mapped_values([1, 2]) == [1, 2]
