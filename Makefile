@@ -8,7 +8,7 @@ UV_VERSION := $(shell sed -n "s/^uv==//p" requirements-dev.txt)
 STAMP := $(VENV)/.requirements.stamp
 ARGS ?=
 
-.PHONY: help venv lock check-runtime-lock demo test scale-out mutants down clean psql lint backfill status bench bench-airflow bench-hostile bench-demo
+.PHONY: help venv lock check-runtime-lock demo test scale-out mutants down clean psql lint backfill status bench bench-airflow bench-hostile bench-demo bench-year bench-floor
 
 help:
 	@echo "make demo   backfill the sample month on the local stack and print a summary"
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-airflow   orchestration overhead of a 30-partition staging backfill, before/after tuning"
 	@echo "make bench-year   365 days through the real scheduler, both DAGs, default settings (bench/RESULTS-year.md)"
 	@echo "make bench-hostile   peak RSS staging ~1 GB of garbage lines and of blank lines (bench/RESULTS-hostile.md)"
+	@echo "make bench-floor   what a task instance that does nothing costs on the same stack (bench/RESULTS-floor.md)"
 	@echo "make bench-demo   make demo timed: cold (stack stopped) and warm (services up; target 90 s) (bench/RESULTS-demo.md)"
 
 venv: $(STAMP)
@@ -148,6 +149,16 @@ bench-year: venv
 	  && $(VENV)/bin/python bench/year_backfill.py $(ARGS)'
 
 # make demo timed, cold (stack stopped first) and warm (services up): bench/RESULTS-demo.md.
+# Airflow's own cost per task instance (bench/task_floor.py): no-op mapped tasks on the same stack
+# and settings, empty plugins folder. Own isolated stack (state /var/tmp/sf-floor, Postgres 55540,
+# Airflow 8197); its metadata DB is dropped first.
+FLOOR_ENV := SPARKIFY_TEST_STATE=/var/tmp/sf-floor SPARKIFY_TEST_PG_PORT=55540 \
+	SPARKIFY_TEST_AIRFLOW_PORT=8197 SPARKIFY_TEST_S3_PORT=8397
+bench-floor: venv
+	$(FLOOR_ENV) bash -c '. scripts/test-env.sh \
+	  && trap "scripts/airflow.sh stop; scripts/postgres.sh stop" EXIT \
+	  && $(VENV)/bin/python bench/task_floor.py $(ARGS)'
+
 bench-demo: venv
 	$(VENV)/bin/python bench/demo_timing.py
 
