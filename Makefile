@@ -126,39 +126,37 @@ bench: venv
 	  && trap 'scripts/s3.sh stop; scripts/postgres.sh stop' EXIT \
 	  && scripts/postgres.sh start && scripts/s3.sh start && . scripts/env.sh && $(VENV)/bin/python bench/bench.py $(ARGS)
 
+# The benchmarks through the real scheduler each run on their own isolated stack (ports and state
+# below): the script drops that stack's metadata DB, never the demo's or the tests'. Whatever
+# happens, the trap stops its Airflow and Postgres by PID file. $(call isolated_bench,ENV,SCRIPT)
+isolated_bench = $(1) bash -c '. scripts/test-env.sh \
+	  && trap "scripts/airflow.sh stop; scripts/postgres.sh stop" EXIT \
+	  && $(VENV)/bin/python $(2) $(ARGS)'
+
 # Orchestration overhead (bench/airflow_overhead.py): a 30-partition staging backfill through the
-# real scheduler per configuration. Own isolated stack (state /var/tmp/sf-overhead, Postgres 55520,
-# Airflow 8195, S3 port 8395): the script drops that stack's metadata DB, never the demo's or the
-# tests'. Whatever happens, the trap stops its Airflow and Postgres by PID file.
+# real scheduler per configuration (state /var/tmp/sf-overhead, Postgres 55520, Airflow 8195, S3 8395).
 OVERHEAD_ENV := SPARKIFY_TEST_STATE=/var/tmp/sf-overhead SPARKIFY_TEST_PG_PORT=55520 \
 	SPARKIFY_TEST_AIRFLOW_PORT=8195 SPARKIFY_TEST_S3_PORT=8395
 bench-airflow: venv
-	$(OVERHEAD_ENV) bash -c '. scripts/test-env.sh \
-	  && trap "scripts/airflow.sh stop; scripts/postgres.sh stop" EXIT \
-	  && $(VENV)/bin/python bench/airflow_overhead.py $(ARGS)'
+	$(call isolated_bench,$(OVERHEAD_ENV),bench/airflow_overhead.py)
 
 # A year of history through the real scheduler (bench/year_backfill.py): 365 generated days at the
 # demo's size, the stack's default settings, `make backfill DAG=staging` over the year, every
-# asset-triggered transform run, then the same data in-process for comparison. Own isolated stack
-# (state /var/tmp/sf-year, Postgres 55530, Airflow 8196); its metadata DB is dropped first.
+# asset-triggered transform run, then the same data in-process for comparison (state
+# /var/tmp/sf-year, Postgres 55530, Airflow 8196).
 YEAR_ENV := SPARKIFY_TEST_STATE=/var/tmp/sf-year SPARKIFY_TEST_PG_PORT=55530 \
 	SPARKIFY_TEST_AIRFLOW_PORT=8196 SPARKIFY_TEST_S3_PORT=8396
 bench-year: venv
-	$(YEAR_ENV) bash -c '. scripts/test-env.sh \
-	  && trap "scripts/airflow.sh stop; scripts/postgres.sh stop" EXIT \
-	  && $(VENV)/bin/python bench/year_backfill.py $(ARGS)'
+	$(call isolated_bench,$(YEAR_ENV),bench/year_backfill.py)
 
-# make demo timed, cold (stack stopped first) and warm (services up): bench/RESULTS-demo.md.
 # Airflow's own cost per task instance (bench/task_floor.py): no-op mapped tasks on the same stack
-# and settings, empty plugins folder. Own isolated stack (state /var/tmp/sf-floor, Postgres 55540,
-# Airflow 8197); its metadata DB is dropped first.
+# and settings, empty plugins folder (state /var/tmp/sf-floor, Postgres 55540, Airflow 8197).
 FLOOR_ENV := SPARKIFY_TEST_STATE=/var/tmp/sf-floor SPARKIFY_TEST_PG_PORT=55540 \
 	SPARKIFY_TEST_AIRFLOW_PORT=8197 SPARKIFY_TEST_S3_PORT=8397
 bench-floor: venv
-	$(FLOOR_ENV) bash -c '. scripts/test-env.sh \
-	  && trap "scripts/airflow.sh stop; scripts/postgres.sh stop" EXIT \
-	  && $(VENV)/bin/python bench/task_floor.py $(ARGS)'
+	$(call isolated_bench,$(FLOOR_ENV),bench/task_floor.py)
 
+# make demo timed, cold (stack stopped first) and warm (services up): bench/RESULTS-demo.md.
 bench-demo: venv
 	$(VENV)/bin/python bench/demo_timing.py
 
