@@ -9,8 +9,8 @@ month's first run, would fire a second one. So:
 
 - the transform's publish task, after every load and check and before warehouse_marts is
   emitted, notes the day's version (its run id) in published_days (:func:`publish_day`);
-- a rollup run notes the month in rollup_months and the versions of the month's days in
-  rollup_reads, committed before it reads the fact (:func:`note_rollup_start`);
+- a rollup run notes the versions of the month's days in rollup_reads and then the month in
+  rollup_months, committed before it reads the fact (:func:`note_rollup_start`);
 - a day asks again iff its month was rolled up and the latest run did not read its version
   (:func:`request_needed`). A run that started after the day's publish read its rows.
 """
@@ -44,13 +44,20 @@ def publish_day(config: Config, partition_key: str, version: str) -> None:
 
 
 def note_rollup_start(config: Config, warehouse: Warehouse, month: str) -> None:
-    """Note that a rollup run of month starts, and the day versions it is about to read."""
-    started = {"partition_key": month, "started_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
-    warehouse.upsert_from_select(ROLLUP_MONTHS_TABLE, render("rollup_months/record.sql"), started, ["month"], "upsert")
+    """Note the day versions a rollup run of month is about to read, then that the month started.
+
+    In this order, each committed on its own: a day checking in between finds its month not
+    started, and rightly asks for nothing (it was published before, so this run reads it). The
+    other order left a window in which a day published before the run found the month started
+    and its version not yet noted, and asked for a second run of the month (seen in make
+    bench-year: one month of twelve rolled up twice).
+    """
     reads = render_for(config, warehouse, ROLLUP_READS_TABLE, "rollup_months/reads.sql")
     warehouse.upsert_from_select(
         ROLLUP_READS_TABLE, reads, {"partition_key": month}, ["month", "partition_key"], "upsert"
     )
+    started = {"partition_key": month, "started_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
+    warehouse.upsert_from_select(ROLLUP_MONTHS_TABLE, render("rollup_months/record.sql"), started, ["month"], "upsert")
 
 
 def request_needed(config: Config, warehouse: Warehouse, partition_key: str) -> str | None:

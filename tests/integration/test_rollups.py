@@ -251,3 +251,27 @@ def test_a_day_asks_for_its_month_again_only_when_its_rollup_missed_the_days_row
     project.run(DECEMBER[:1])
     assert request_rollup(project, "2018-12-01") == (None, set())  # another month: untouched
     assert project.query("SELECT month FROM rollup_months") == [("2018-11",)]
+
+
+def test_a_day_published_before_its_months_run_never_asks_again_while_the_run_starts(
+    make_project, sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The month's last day fires the run, then asks right away while the run notes what it reads:
+    at every commit the run makes before it reads the fact, the day must not ask for a second run."""
+    from sparkify.warehouse.postgres import PostgresWarehouse
+
+    project = make_project(sample)
+    project.run(NOVEMBER)
+    seen: list[tuple[str, tuple[str | None, set[str]]]] = []
+    upsert = PostgresWarehouse.upsert_from_select
+
+    def upsert_then_ask(self: PostgresWarehouse, table: str, *args: Any, **kwargs: Any) -> int:
+        rows = upsert(self, table, *args, **kwargs)
+        if table in ("rollup_months", "rollup_reads"):
+            seen.append((table, request_rollup(project, "2018-11-30")))
+        return rows
+
+    monkeypatch.setattr(PostgresWarehouse, "upsert_from_select", upsert_then_ask)
+    project.rollup("2018-11", run_checks=False)
+    assert all(asked == (None, set()) for _, asked in seen), seen
+    assert {table for table, _ in seen} == {"rollup_reads", "rollup_months"}
