@@ -208,10 +208,14 @@ def postgres_running() -> bool:
     return done.returncode == 0
 
 
+def metadata_url() -> str:
+    """The stack's Airflow metadata DB as a psycopg URL (Airflow's names the SQLAlchemy driver)."""
+    return os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].replace("postgresql+psycopg2://", "postgresql://")
+
+
 def recreate_metadata_db() -> None:
     """A clean Airflow metadata DB (as tests/e2e/conftest.py): no runs, backfills or pools of earlier configs."""
-    url = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].replace("postgresql+psycopg2://", "postgresql://")
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(metadata_url(), autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute("CREATE SCHEMA public")
 
@@ -297,6 +301,33 @@ def component_cpu() -> dict[str, float]:
     except (OSError, ValueError, IndexError):
         pass
     return out
+
+
+#: The stack's CPU consumers as component_cpu names them, and "other": the rest of the machine's
+#: busy time in the same window (the benchmark's own process, the OS).
+STACK_CPU = ("task_processes", "scheduler_loop", "api_server", "dag_processor", "triggerer", "postgres", "other")
+
+
+def add_cpu_per_task(
+    results: Measurements,
+    before: tuple[tuple[float, float], dict[str, float]],
+    after: tuple[tuple[float, float], dict[str, float]],
+    tasks: int,
+    wall: float,
+) -> None:
+    """CPU figures of a window from two (cpu_times(), component_cpu()) readings, per task instance.
+
+    Adds (section cpu) the share of all CPUs busy, the whole stack's CPU s per task instance (every
+    component, not "other") and each of STACK_CPU's.
+    """
+    (cpu0, parts0), (cpu1, parts1) = before, after
+    busy = (cpu1[0] - cpu0[0]) / max(cpu1[1] - cpu0[1], 1e-9)
+    cpu = {k: parts1[k] - parts0.get(k, 0.0) for k in parts1}
+    cpu["other"] = max(0.0, busy * (os.cpu_count() or 1) * wall - sum(cpu.values()))
+    results.add("cpu", "busy_share", busy, "share", "all CPUs")
+    results.add("cpu", "whole_stack_per_task", sum(v for k, v in cpu.items() if k != "other") / tasks, "CPU s")
+    for name in STACK_CPU:
+        results.add("cpu", f"{name}_per_task", cpu.get(name, 0.0) / tasks, "CPU s")
 
 
 def silence_scheduled_run(timeout: float = 30) -> str:

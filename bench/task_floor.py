@@ -26,7 +26,16 @@ import time
 from pathlib import Path
 
 import psycopg
-from airflow_overhead import check_isolated, component_cpu, cpu_times, recreate_metadata_db, sh
+from airflow_overhead import (
+    STACK_CPU,
+    add_cpu_per_task,
+    check_isolated,
+    component_cpu,
+    cpu_times,
+    metadata_url,
+    recreate_metadata_db,
+    sh,
+)
 from measurements import Measurements
 
 from sparkify_stack import airflow_api
@@ -54,8 +63,7 @@ def say(msg: str) -> None:
 
 
 def states() -> dict[str, int]:
-    url = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].replace("postgresql+psycopg2://", "postgresql://")
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(metadata_url()) as conn:
         rows = conn.execute("SELECT state, COUNT(*) FROM task_instance WHERE dag_id = %s GROUP BY state", (DAG_ID,))
         return {str(state): count for state, count in rows}
 
@@ -84,10 +92,7 @@ def report(out: Path, results: Measurements, args: argparse.Namespace) -> Path:
         f"| runs x task instances (no-op mapped task, no XCom, empty plugins folder) | {args.runs} x {args.tasks} |",
         f"| wall: first run triggered → last run done | {get('floor', 'wall'):,.1f} s |",
         f"| CPU s per task instance, whole stack | {get('cpu', 'whole_stack_per_task'):.3f} |",
-        *(
-            f"| … {name.replace('_', ' ')} | {get('cpu', f'{name}_per_task'):.3f} |"
-            for name in ("task_processes", "scheduler_loop", "api_server", "dag_processor", "triggerer", "postgres")
-        ),
+        *(f"| … {name.replace('_', ' ')} | {get('cpu', f'{name}_per_task'):.3f} |" for name in STACK_CPU),
         f"| CPUs busy | {get('cpu', 'busy_share'):.0%} |",
         "",
         "Issue 14's target is ≤ 0.12 CPU s per task instance for the pipeline's own task instances "
@@ -148,12 +153,7 @@ def main() -> int:
         sh(str(SCRIPTS / "postgres.sh"), "stop", timeout=180)
     n = args.runs * args.tasks
     results.add("floor", "wall", wall, "s", f"{args.runs} runs x {args.tasks} task instances")
-    busy = (cpu1[0] - cpu0[0]) / max(cpu1[1] - cpu0[1], 1e-9)
-    cpu = {k: parts1[k] - parts0.get(k, 0.0) for k in parts1}
-    results.add("cpu", "busy_share", busy, "share", "all CPUs")
-    results.add("cpu", "whole_stack_per_task", sum(cpu.values()) / n, "CPU s")
-    for name in ("task_processes", "scheduler_loop", "api_server", "dag_processor", "triggerer", "postgres"):
-        results.add("cpu", f"{name}_per_task", cpu.get(name, 0.0) / n, "CPU s")
+    add_cpu_per_task(results, (cpu0, parts0), (cpu1, parts1), n, wall)
     args.out.mkdir(parents=True, exist_ok=True)
     results.write_csv(args.out / "floor.csv")
     say(f"wrote {report(args.out, results, args)}")

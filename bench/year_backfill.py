@@ -34,10 +34,13 @@ from typing import Any
 
 import psycopg
 from airflow_overhead import (
+    STACK_CPU,
+    add_cpu_per_task,
     check_isolated,
     component_cpu,
     cpu_times,
     drop_schema,
+    metadata_url,
     postgres_running,
     recreate_metadata_db,
     sh,
@@ -64,10 +67,6 @@ TABLES_COMPARED = ("staging_events", "staging_songs", "rejected_lines", "load_ma
 
 def say(msg: str) -> None:
     print(f"[bench-year] {msg}", file=sys.stderr, flush=True)
-
-
-def metadata_url() -> str:
-    return os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].replace("postgresql+psycopg2://", "postgresql://")
 
 
 def task_rows() -> list[dict[str, Any]]:
@@ -161,7 +160,7 @@ def report(out: Path, results: Measurements, args: argparse.Namespace) -> Path:
         f"| CPU s per task instance, whole stack | {get('cpu', 'whole_stack_per_task'):.3f} | ≤ 0.12 → "
         f"{'met' if get('cpu', 'whole_stack_per_task') <= 0.12 else '**missed**'} |",
     ]
-    for name in ("task_processes", "scheduler_loop", "api_server", "dag_processor", "triggerer", "postgres", "other"):
+    for name in STACK_CPU:
         lines.append(f"| … {name.replace('_', ' ')} | {get('cpu', name + '_per_task'):.3f} | |")
     lines += [
         f"| CPUs busy during the backfill | {get('cpu', 'busy_share'):.0%} | |",
@@ -250,8 +249,9 @@ def main() -> int:
         results.add("backfill", "wall", wall, "s", "backfill.py staging: created -> every transform run finished")
         results.add("backfill", "wall_per_partition", wall / args.days, "s")
         tis = task_rows()
-        expected = [t for t in tis if (t["dag_id"], t["task_id"], t["state"]) in EXPECTED_SKIPS]
-        bad = [t for t in tis if t["state"] != "success" and t not in expected]
+        skipped_as_expected = [(t["dag_id"], t["task_id"], t["state"]) in EXPECTED_SKIPS for t in tis]
+        expected = [t for t, ok in zip(tis, skipped_as_expected, strict=True) if ok]
+        bad = [t for t, ok in zip(tis, skipped_as_expected, strict=True) if t["state"] != "success" and not ok]
         if bad:
             raise SystemExit(f"{len(bad)} task instance(s) not successful, e.g. {bad[0]}")
         per_dag = {dag: [t for t in tis if t["dag_id"] == dag] for dag in (STAGING_DAG, TRANSFORM_DAG, ROLLUP_DAG)}
@@ -262,15 +262,7 @@ def main() -> int:
         results.add("tasks", "rollups_per_month", len(per_dag[ROLLUP_DAG]) / months, "TI", f"{months} months")
         results.add("tasks", "expected_skips", len(expected), "TI", "request_rollup: nothing to ask again")
         results.add("tasks", "retries", sum(max(0, t["try_number"] - 1) for t in tis), "tries")
-        busy = (cpu1[0] - cpu0[0]) / max(cpu1[1] - cpu0[1], 1e-9)
-        machine = busy * (os.cpu_count() or 1) * wall
-        cpu = {k: parts1[k] - parts0.get(k, 0.0) for k in parts1}
-        cpu["other"] = max(0.0, machine - sum(cpu.values()))
-        results.add("cpu", "busy_share", busy, "share", "all CPUs")
-        results.add("cpu", "whole_stack_per_task", sum(v for k, v in cpu.items() if k != "other") / len(tis), "CPU s")
-        for name in ("task_processes", "scheduler_loop", "api_server", "dag_processor", "triggerer", "postgres",
-                     "other"):  # fmt: skip
-            results.add("cpu", f"{name}_per_task", cpu.get(name, 0.0) / len(tis), "CPU s")
+        add_cpu_per_task(results, (cpu0, parts0), (cpu1, parts1), len(tis), wall)
         growth(results, tis, keys, args.window)
         for name, value in metadata_size().items():
             results.add("metadata", name, value, "bytes" if name == "bytes" else "rows")
